@@ -1,0 +1,37 @@
+"""The environment that points Airflow at this project: its home, DAGs, database and limits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engageflow.settings import Settings
+
+DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
+
+
+def airflow_env(settings: Settings) -> dict[str, str]:
+    """Env vars for any Airflow command run on this project's behalf (dev: SQLite + Local)."""
+    home = settings.airflow_home
+    conn = settings.airflow.sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}"
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": str(settings.airflow.parallelism),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn,
+        # Tasks read the same settings as the CLI that started them.
+        "ENGAGEFLOW_DATA_DIR": str(settings.root),
+    }
+
+
+def run_airflow(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the `airflow` CLI with the project's environment."""
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **airflow_env(settings)}
+    airflow = Path(sys.executable).with_name("airflow")
+    return subprocess.run([str(airflow), *args], env=env, check=check)

@@ -1,0 +1,157 @@
+"""The `engageflow` command line: simulate, import, ingest, summarise, run Airflow, demo."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engageflow.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+console = Console()
+
+Day = Annotated[str, typer.Option(help="UTC day, YYYY-MM-DD")]
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        message = f"{value!r} is not a date like 2026-01-31"
+        raise typer.BadParameter(message, param_hint=option) from err
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def simulate(
+    days: Annotated[int, typer.Option(min=1, help="how many consecutive days")] = 3,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: settings)")] = None,
+    start: Annotated[str | None, typer.Option(help="first day (default: settings)")] = None,
+    requests: Annotated[int | None, typer.Option(min=1, help="requests per day")] = None,
+    policy: Annotated[str, typer.Option(help="ranking policy: random")] = "random",
+) -> None:
+    """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
+    from engageflow.simulator import POLICIES
+    from engageflow.simulator import simulate as run
+
+    if policy not in POLICIES:
+        raise typer.BadParameter(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}")
+    overrides: dict = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    settings = get_settings(**overrides)
+    if requests is not None:
+        settings.simulation.requests_per_day = requests
+    first = _day(start, "--start") if start else None
+    with _progress() as bar:
+        task = bar.add_task("simulating", total=days)
+        for done in run(settings, days, POLICIES[policy], first):
+            bar.advance(task)
+            console.print(f"{done.day}: {done.rows:,} events -> {done.events.parent}")
+
+
+@app.command("import-events")
+def import_events(
+    source: Annotated[Path, typer.Argument(help="CSV or Parquet file of interaction logs")],
+    user: Annotated[str, typer.Option(help="column holding the user id")],
+    item: Annotated[str, typer.Option(help="column holding the item id")],
+    timestamp: Annotated[str, typer.Option(help="column holding the time (ISO 8601 or epoch)")],
+    event: Annotated[str | None, typer.Option(help="column holding the event type")] = None,
+    rating: Annotated[str | None, typer.Option(help="column holding a rating")] = None,
+    dwell: Annotated[str | None, typer.Option(help="column holding dwell seconds")] = None,
+    request: Annotated[str | None, typer.Option(help="column holding a request/session id")] = None,
+    device: Annotated[str | None, typer.Option(help="column holding the device")] = None,
+    event_value: Annotated[
+        list[str] | None, typer.Option(help="map a source event value: SRC=TYPE (repeatable)")
+    ] = None,
+) -> None:
+    """Import real logs into the landing zone; users are pseudonymized before storage."""
+    from engageflow.importer import ColumnMapping, ImportInputError
+    from engageflow.importer import import_events as run
+
+    pairs = dict(v.split("=", 1) for v in event_value or [] if "=" in v)
+    mapping = ColumnMapping(user, item, timestamp, event, rating, dwell, request, device, pairs)
+    try:
+        done = run(get_settings(), source, mapping)
+    except ImportInputError as err:
+        console.print(f"[red]import failed, nothing was written:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"imported {done.rows:,} rows as {done.events:,} events into:")
+    for path in done.files:
+        console.print(f"  {path}")
+
+
+@app.command()
+def ingest(
+    day: Day,
+    through: Annotated[str | None, typer.Option(help="last day, for a range")] = None,
+) -> None:
+    """Move landed days into the lake (what the `ingest_events` DAG runs, without Airflow)."""
+    from engageflow.ingest import ingest_catalog, ingest_events
+
+    settings = get_settings()
+    first = _day(day, "--day")
+    last = _day(through, "--through") if through else first
+    for offset in range((last - first).days + 1):
+        current = first + timedelta(days=offset)
+        ingest_catalog(settings, current)
+        done = ingest_events(settings, current)
+        console.print(f"{current}: {done.rows:,} events -> {done.path}")
+
+
+@app.command()
+def summary() -> None:
+    """Print volume, click-through and good/bad engagement per ingested day."""
+    from engageflow.summary import summarise
+
+    frame = summarise(get_settings())
+    if frame.empty:
+        console.print("nothing ingested yet: run `engageflow simulate` and `engageflow ingest`")
+        raise typer.Exit(1)
+    table = Table(title="engagement by day (lake/events)")
+    for column in frame.columns:
+        table.add_column(column, justify="left" if column == "day" else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            str(row.day),
+            *(f"{v:,}" for v in (row.events, row.impressions, row.users, row.items)),
+            *(f"{v:.2%}" for v in (row.ctr, row.good_rate, row.bad_rate)),
+        )
+    console.print(table)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def airflow(ctx: typer.Context) -> None:
+    """Run an `airflow` command against this project's Airflow home, e.g. `dags list`."""
+    from engageflow.airflow_env import run_airflow
+
+    result = run_airflow(get_settings(), *ctx.args, check=False)
+    raise typer.Exit(result.returncode)
+
+
+@app.command()
+def demo(days: Annotated[int, typer.Option(min=1)] = 3) -> None:
+    """Simulate a few days, ingest each through a real Airflow DAG run, and summarise."""
+    from engageflow.demo import run_demo
+
+    run_demo(get_settings(), days, console)
+    summary()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,70 @@
+"""The data dir's partition layout `<area>/<dataset>/date=YYYY-MM-DD/` and atomic Parquet writes.
+
+Every write lands under a temporary name and is renamed into place (`os.replace`, atomic on one
+file system), so readers never see half a file and a rerun replaces rather than adds.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART_FILE = "part-0.parquet"
+
+
+def partition_dir(root: Path, area: str, dataset: str, day: date) -> Path:
+    return root / area / dataset / f"date={day.isoformat()}"
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC interval [day, day + 1) that a daily run owns."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
+def write_atomic(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet file at `path`, replacing any previous version atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        # Statistics and a fixed writer make reruns byte-identical for identical tables.
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_partition(table: pa.Table, root: Path, area: str, dataset: str, day: date) -> Path:
+    """Replace the whole partition with `table` (a partition is one file, so this is atomic)."""
+    return write_atomic(table, partition_dir(root, area, dataset, day) / PART_FILE)
+
+
+def partition_files(root: Path, area: str, dataset: str, day: date) -> list[Path]:
+    """The Parquet files of a partition, in name order; temporary files are never listed."""
+    folder = partition_dir(root, area, dataset, day)
+    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+
+def read_partition(
+    root: Path, area: str, dataset: str, day: date, schema: pa.Schema | None = None
+) -> pa.Table | None:
+    """All files of a partition as one table, or None when the partition does not exist."""
+    files = partition_files(root, area, dataset, day)
+    if not files:
+        return None
+    tables = [pq.read_table(f, schema=schema) for f in files]
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+def partition_days(root: Path, area: str, dataset: str) -> Iterator[date]:
+    """Days that have a partition, oldest first."""
+    base = root / area / dataset
+    for folder in sorted(base.glob("date=*")):
+        yield date.fromisoformat(folder.name.removeprefix("date="))

@@ -1,0 +1,105 @@
+"""The versioned contracts every stage shares: interaction events and the item catalog.
+
+One row per user action. An `impression` row records a shown item (slate position, serving
+policy, model version, propensity); `click`, `like`, `share`, `hide` and `report` rows follow it
+with the same request id and item. `dwell_seconds` is set on clicks only.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+SCHEMA_METADATA = {b"engageflow.schema_version": str(SCHEMA_VERSION).encode()}
+
+
+class EventType(StrEnum):
+    IMPRESSION = "impression"
+    CLICK = "click"
+    LIKE = "like"
+    SHARE = "share"
+    HIDE = "hide"
+    REPORT = "report"
+
+
+class Policy(StrEnum):
+    """Which serving path chose the slate; null for imported logs whose policy is unknown."""
+
+    CHAMPION = "champion"
+    CANARY = "canary"
+    EXPLORE = "explore"
+    FALLBACK = "fallback"
+
+
+class Device(StrEnum):
+    MOBILE = "mobile"
+    DESKTOP = "desktop"
+    TABLET = "tablet"
+
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+TIME_ORDER = [("ts", "ascending"), ("event_id", "ascending")]  # the order of every events file
+
+EVENTS = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("event_type", pa.string(), nullable=False),
+        pa.field("dwell_seconds", pa.float32()),
+        pa.field("position", pa.int16()),
+        pa.field("request_id", pa.string()),
+        pa.field("policy", pa.string()),
+        pa.field("model_version", pa.string()),
+        pa.field("propensity", pa.float32()),
+        pa.field("device", pa.string()),
+        pa.field("hour", pa.int8()),
+    ],
+    metadata=SCHEMA_METADATA,
+)
+
+ITEMS = pa.schema(
+    [
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("created_at", UTC_TS, nullable=False),
+        pa.field("topic", pa.int16(), nullable=False),
+        pa.field("creator_id", pa.string(), nullable=False),
+        # Observable metadata: noisy views of the latent quality and clickbait-ness.
+        pa.field("headline_sensationalism", pa.float32()),
+        pa.field("production_score", pa.float32()),
+        pa.field("duration_seconds", pa.float32()),
+    ],
+    metadata=SCHEMA_METADATA,
+)
+
+
+class SchemaError(ValueError):
+    """A table does not fit a contract; the message says which column and what to do."""
+
+
+def conform(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
+    """Return `table` with exactly `schema`'s columns, order and types, or raise SchemaError."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    extra = [name for name in table.column_names if name not in schema.names]
+    if missing or extra:
+        raise SchemaError(
+            f"{source}: columns do not match schema v{SCHEMA_VERSION}: "
+            f"missing {missing or 'none'}, unexpected {extra or 'none'}. "
+            f"Expected exactly {schema.names}."
+        )
+    columns = []
+    for field in schema:
+        column = table.column(field.name)
+        try:
+            columns.append(column.cast(field.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            raise SchemaError(
+                f"{source}: column {field.name!r} has type {column.type}, "
+                f"which does not convert to {field.type}: {err}"
+            ) from err
+        if not field.nullable and column.null_count:
+            raise SchemaError(f"{source}: column {field.name!r} has {column.null_count} nulls")
+    return pa.Table.from_arrays(columns, schema=schema)

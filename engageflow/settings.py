@@ -1,0 +1,138 @@
+"""One typed settings object for the whole platform, read from env vars and an optional TOML file.
+
+Precedence (highest first): keyword arguments, `ENGAGEFLOW_*` env vars (nested with `__`, e.g.
+`ENGAGEFLOW_SIMULATION__USERS=500`), the TOML file named by `ENGAGEFLOW_CONFIG` (default
+`./engageflow.toml` when present), then the embedded defaults below (local files, SQLite).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "ENGAGEFLOW_CONFIG"
+DEFAULT_CONFIG_FILE = Path("engageflow.toml")
+
+
+class Drift(BaseModel):
+    """A scheduled change of behaviour: from `day` on, `topic`'s appeal shifts by `shift` logits."""
+
+    day: date
+    topic: int = Field(ge=0)
+    shift: float
+
+
+class SimulationConfig(BaseModel):
+    """Size and laws of the simulated world; see engageflow/simulator/world.py."""
+
+    start: date = date(2026, 1, 1)
+    users: int = Field(default=20_000, ge=1)
+    items: int = Field(default=4_000, ge=1)
+    topics: int = Field(default=12, ge=2)
+    creators: int = Field(default=400, ge=1)
+    new_items_per_day: int = Field(default=150, ge=0)
+    new_users_per_day: int = Field(default=400, ge=0)
+    requests_per_day: int = Field(default=5_000, ge=1)
+    candidates: int = Field(default=50, ge=1)
+    slate_size: int = Field(default=10, ge=1)
+    drifts: list[Drift] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _slate_fits(self) -> SimulationConfig:
+        if self.slate_size > self.candidates:
+            raise ValueError(
+                f"slate_size ({self.slate_size}) must not exceed candidates ({self.candidates})"
+            )
+        return self
+
+
+class LabelConfig(BaseModel):
+    """Thresholds that turn raw events into good and bad engagement (engageflow/labels.py)."""
+
+    good_dwell_seconds: float = Field(default=30.0, gt=0)
+    bounce_dwell_seconds: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LabelConfig:
+        if self.bounce_dwell_seconds > self.good_dwell_seconds:
+            raise ValueError("bounce_dwell_seconds must not exceed good_dwell_seconds")
+        return self
+
+
+class AirflowConfig(BaseModel):
+    """How the project runs Airflow locally (SQLite + LocalExecutor unless a URI is given)."""
+
+    home: Path | None = None  # default: <data_dir>/airflow
+    sql_alchemy_conn: str | None = None  # default: SQLite in the Airflow home
+    parallelism: int = Field(default=4, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop demo and production lives here."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ENGAGEFLOW_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    profile: Literal["embedded", "production"] = "embedded"
+    data_dir: Path = Path(".engageflow")
+    seed: int = 7
+    pseudonym_key: SecretStr | None = None
+    pseudonym_key_file: Path | None = None  # default: <data_dir>/secrets/pseudonym.key
+    labels: LabelConfig = Field(default_factory=LabelConfig)
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    airflow: AirflowConfig = Field(default_factory=AirflowConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return (init_settings, env_settings, toml)
+
+    @cached_property
+    def root(self) -> Path:
+        """The data dir as an absolute path, so subprocesses and Airflow agree on it."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def airflow_home(self) -> Path:
+        return (self.airflow.home or self.root / "airflow").expanduser().resolve()
+
+    @property
+    def key_file(self) -> Path:
+        return (self.pseudonym_key_file or self.root / "secrets" / "pseudonym.key").resolve()
+
+
+def config_file() -> Path | None:
+    """The TOML file to read, if any: `$ENGAGEFLOW_CONFIG`, else ./engageflow.toml when present."""
+    named = os.environ.get(CONFIG_ENV_VAR)
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise FileNotFoundError(f"{CONFIG_ENV_VAR}={named} does not name a readable file")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings now (never at import time), with optional explicit overrides."""
+    return Settings(**overrides)
