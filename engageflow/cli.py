@@ -125,7 +125,10 @@ def summary() -> None:
         raise typer.Exit(1)
     table = Table(title="engagement by day (lake/events)")
     for column in frame.columns:
-        table.add_column(column, justify="left" if column == "day" else "right")
+        if column == "day":
+            table.add_column(column, no_wrap=True, min_width=10)
+        else:
+            table.add_column(column, justify="right")
     for row in frame.itertuples(index=False):
         table.add_row(
             str(row.day),

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engageflow import lake, schema
+from engageflow.errors import DataError
 from engageflow.pseudonym import load_key, pseudonymize
 from engageflow.schema import TIME_ORDER, EventType
 from engageflow.settings import Settings
@@ -38,7 +39,7 @@ EVENT_ALIASES = {
 }
 
 
-class ImportInputError(ValueError):
+class ImportInputError(DataError, ValueError):
     """Bad input: the message names the file, the row and the column, and what to do."""
 
 
@@ -152,9 +153,14 @@ def _timestamps(path: Path, first_line: int, frame: pd.DataFrame, column: str) -
     return parsed.dt.as_unit("us")
 
 
-def _numbers(path: Path, first_line: int, frame: pd.DataFrame, column: str) -> pd.Series:
+def _numbers(
+    path: Path, first_line: int, frame: pd.DataFrame, column: str, required: bool = True
+) -> pd.Series:
     values = pd.to_numeric(frame[column], errors="coerce")
-    _fail_at(path, first_line, frame, values.isna(), column, "not a number")
+    given = frame[column].notna()
+    _fail_at(path, first_line, frame, values.isna() & given, column, "not a number")
+    if required:
+        _fail_at(path, first_line, frame, ~given, column, "value is empty")
     return values
 
 
@@ -177,7 +183,10 @@ def _actions(
             mapping.event,
             f"unknown event type; known: {sorted(aliases)} (add --event-value SRC=TYPE)",
         )
-        dwell = _numbers(path, first_line, frame, mapping.dwell) if mapping.dwell else None
+        dwell = None
+        if mapping.dwell:
+            dwell = _numbers(path, first_line, frame, mapping.dwell, required=False)
+            _fail_at(path, first_line, frame, dwell < 0, mapping.dwell, "dwell is negative")
         return [(every, kinds, dwell)]
     if mapping.rating:
         rating = _numbers(path, first_line, frame, mapping.rating)

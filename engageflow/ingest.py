@@ -10,10 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engageflow import lake, schema
+from engageflow.errors import DataError
 from engageflow.settings import Settings
 
 
-class NothingLanded(FileNotFoundError):
+class NothingLanded(DataError, FileNotFoundError):
     """The landing partition a run expects is missing; the message says how to fill it."""
 
 

@@ -1,4 +1,4 @@
-"""What every engageflow DAG shares, kept free of Airflow imports so it is cheap to load."""
+"""What every engageflow DAG shares: default arguments, asset names, the run's day."""
 
 from __future__ import annotations
 
@@ -6,10 +6,22 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+
+# Retries are for flaky infrastructure; bad data fails at once with its message.
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "engageflow",
     "retries": 2,
     "retry_delay": timedelta(minutes=1),
+    "retry_policy": ExceptionRetryPolicy(
+        rules=[
+            RetryRule(
+                exception="engageflow.errors.DataError",
+                action=RetryAction.FAIL,
+                reason="bad or missing data: retrying cannot fix it",
+            )
+        ]
+    ),
 }
 TAGS = ["engageflow"]
 

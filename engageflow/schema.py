@@ -11,6 +11,8 @@ from enum import StrEnum
 
 import pyarrow as pa
 
+from engageflow.errors import DataError
+
 SCHEMA_VERSION = 1
 SCHEMA_METADATA = {b"engageflow.schema_version": str(SCHEMA_VERSION).encode()}
 
@@ -76,7 +78,7 @@ ITEMS = pa.schema(
 )
 
 
-class SchemaError(ValueError):
+class SchemaError(DataError, ValueError):
     """A table does not fit a contract; the message says which column and what to do."""
 
 

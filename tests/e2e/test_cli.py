@@ -1,0 +1,67 @@
+"""The `engageflow` command as users run it, in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ENGAGEFLOW = str(Path(sys.executable).with_name("engageflow"))
+SMALL = {"ENGAGEFLOW_SIMULATION__REQUESTS_PER_DAY": "500", "ENGAGEFLOW_SIMULATION__USERS": "800"}
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **SMALL, "ENGAGEFLOW_DATA_DIR": str(data_dir)}
+    return subprocess.run([ENGAGEFLOW, *args], env=env, capture_output=True, text=True)
+
+
+def test_simulate_is_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
+    runs = [tmp_path / "a", tmp_path / "b"]
+    for data_dir in runs:
+        done = _cli(data_dir, "simulate", "--days", "3", "--seed", "7")
+        assert done.returncode == 0, done.stderr
+    files = sorted(p.relative_to(runs[0]) for p in (runs[0] / "landing").rglob("*.parquet"))
+    assert len(files) == 6
+    for rel in files:
+        assert (runs[0] / rel).read_bytes() == (runs[1] / rel).read_bytes(), rel
+    other = tmp_path / "c"
+    assert _cli(other, "simulate", "--days", "1", "--seed", "8").returncode == 0
+    rel = files[0]
+    assert (other / rel).read_bytes() != (runs[0] / rel).read_bytes()
+
+
+def test_ingest_and_summary_without_airflow(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "simulate", "--days", "2").returncode == 0
+    done = _cli(tmp_path, "ingest", "--day", "2026-01-01", "--through", "2026-01-02")
+    assert done.returncode == 0, done.stderr
+    shown = _cli(tmp_path, "summary")
+    assert shown.returncode == 0, shown.stderr
+    assert "2026-01-01" in shown.stdout and "2026-01-02" in shown.stdout
+
+
+def test_bad_import_exits_2_with_the_reason(tmp_path: Path) -> None:
+    source = tmp_path / "log.csv"
+    source.write_text("user,item,ts,action\nu1,i1,not-a-time,click\n")
+    done = _cli(
+        tmp_path,
+        "import-events",
+        str(source),
+        "--user",
+        "user",
+        "--item",
+        "item",
+        "--timestamp",
+        "ts",
+        "--event",
+        "action",
+    )
+    assert done.returncode == 2
+    assert "row 2" in done.stdout and "'ts'" in done.stdout
+    assert not (tmp_path / "landing").exists()
+
+
+def test_bad_day_is_a_usage_error(tmp_path: Path) -> None:
+    done = _cli(tmp_path, "ingest", "--day", "yesterday")
+    assert done.returncode == 2
+    assert "not a date" in done.stderr

@@ -1,0 +1,43 @@
+"""Real runs of the `ingest_events` DAG: two intervals, then a rerun, with no duplicates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+
+from engageflow import lake
+from engageflow.settings import Settings
+from engageflow.simulator import POLICIES, simulate
+
+DAYS = [date(2026, 1, 1), date(2026, 1, 2)]
+
+
+def _run(dagbag, day: date) -> str:
+    dag = dagbag.get_dag("ingest_events")
+    run = dag.test(logical_date=datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC))
+    return run.state
+
+
+def test_two_intervals_and_a_rerun(dagbag, settings: Settings) -> None:
+    landed = {d.day: d.rows for d in simulate(settings, 2, POLICIES["random"])}
+    for day in DAYS:
+        assert _run(dagbag, day) == "success"
+    first = {day: lake.read_partition(settings.root, "lake", "events", day) for day in DAYS}
+    assert {day: t.num_rows for day, t in first.items()} == landed
+
+    assert _run(dagbag, DAYS[0]) == "success"
+    again = lake.read_partition(settings.root, "lake", "events", DAYS[0])
+    assert again.equals(first[DAYS[0]])
+    everything = pd.concat(
+        lake.read_partition(settings.root, "lake", "events", d).to_pandas() for d in DAYS
+    )
+    assert everything["event_id"].is_unique
+    assert len(everything) == sum(landed.values())
+    items = lake.read_partition(settings.root, "lake", "items", DAYS[1])
+    assert items.num_rows > settings.simulation.items
+
+
+def test_a_day_with_nothing_landed_fails_loudly(dagbag, settings: Settings) -> None:
+    assert _run(dagbag, date(2026, 3, 1)) == "failed"
+    assert not lake.partition_dir(settings.root, "lake", "events", date(2026, 3, 1)).exists()

@@ -1,0 +1,146 @@
+"""Real-log import: mapping, pseudonymization at the edge, and errors that lose nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pydantic import SecretStr
+
+from engageflow.importer import ColumnMapping, ImportInputError, import_events
+from engageflow.ingest import ingest_events
+from engageflow.settings import Settings
+
+RAW_USER = "alice.smith@example.com"
+EVENT_LOG = f"""uid,content,when,action,secs,email
+{RAW_USER},i1,2026-02-01T10:00:00Z,view,,{RAW_USER}
+{RAW_USER},i1,2026-02-01T10:00:05Z,click,42.5,{RAW_USER}
+bob-1977,i2,2026-02-01T23:59:59Z,view,,bob@example.org
+bob-1977,i2,2026-02-02T00:00:01Z,dismiss,,bob@example.org
+"""
+EVENTS = ColumnMapping(user="uid", item="content", timestamp="when", event="action", dwell="secs")
+
+
+def _write(tmp_path: Path, text: str, name: str = "log.csv", encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _landed(settings: Settings) -> list[Path]:
+    return sorted((settings.root / "landing").rglob("*.parquet"))
+
+
+def test_event_log_lands_per_day_with_pseudonymous_users(
+    settings: Settings, tmp_path: Path
+) -> None:
+    done = import_events(settings, _write(tmp_path, EVENT_LOG), EVENTS)
+    assert (done.rows, done.events) == (4, 4)
+    assert [p.parent.name for p in done.files] == ["date=2026-02-01", "date=2026-02-02"]
+    events = pd.concat(pd.read_parquet(p) for p in done.files)
+    assert list(events["event_type"]) == ["impression", "click", "impression", "hide"]
+    assert events["dwell_seconds"].tolist()[1] == 42.5
+    assert events["user_id"].str.startswith("p_").all()
+    assert events["user_id"].nunique() == 2
+    assert str(events["ts"].dtype) == "datetime64[us, UTC]"
+
+
+def test_no_raw_identifier_reaches_storage(settings: Settings, tmp_path: Path) -> None:
+    from datetime import date
+
+    import_events(settings, _write(tmp_path, EVENT_LOG), EVENTS)
+    ingest_events(settings, date(2026, 2, 1))
+    stored = [p for p in settings.root.rglob("*") if p.is_file() and "secrets" not in p.parts]
+    assert any("lake" in p.parts for p in stored)
+    for path in stored:
+        blob = path.read_bytes()
+        for raw in (RAW_USER, "alice", "bob-1977", "bob@example.org"):
+            assert raw.encode() not in blob, f"{raw} found in {path}"
+
+
+def test_pseudonyms_are_keyed(settings: Settings, tmp_path: Path) -> None:
+    source = _write(tmp_path, EVENT_LOG)
+    first = pd.read_parquet(import_events(settings, source, EVENTS).files[0])["user_id"]
+    rotated = settings.model_copy(update={"pseudonym_key": SecretStr("another-key")})
+    second = pd.read_parquet(import_events(rotated, source, EVENTS).files[0])["user_id"]
+    assert set(first).isdisjoint(second)
+
+
+def test_ratings_become_impressions_clicks_likes_and_hides(
+    settings: Settings, tmp_path: Path
+) -> None:
+    text = "user,movie,epoch,stars\n1,m1,1767225600,5\n1,m2,1767225601,1\n2,m1,1767225602,3\n"
+    mapping = ColumnMapping(user="user", item="movie", timestamp="epoch", rating="stars")
+    done = import_events(settings, _write(tmp_path, text), mapping)
+    events = pd.read_parquet(done.files[0])
+    counts = events["event_type"].value_counts().to_dict()
+    assert counts == {"impression": 3, "click": 3, "like": 1, "hide": 1}
+    assert events["ts"].min() == pd.Timestamp("2026-01-01T00:00:00Z")
+
+
+def test_reimport_replaces_its_own_files_only(settings: Settings, tmp_path: Path) -> None:
+    source = _write(tmp_path, EVENT_LOG)
+    import_events(settings, source, EVENTS)
+    first = _landed(settings)
+    import_events(settings, source, EVENTS)
+    assert _landed(settings) == first
+    other = _write(tmp_path, EVENT_LOG.replace("i1", "i9"), "other.csv")
+    import_events(settings, other, EVENTS)
+    assert len(_landed(settings)) == len(first) + 2
+
+
+BAD_INPUTS = [
+    ("missing column", EVENT_LOG.replace("content", "contents"), r"\['content'\] not found"),
+    (
+        "bad timestamp",
+        EVENT_LOG.replace("2026-02-01T10:00:05Z", "yesterday"),
+        r"row 3, column 'when': not a timestamp",
+    ),
+    ("unknown event", EVENT_LOG.replace("dismiss", "wink"), r"row 5, column 'action'.*'wink'"),
+    ("bad dwell", EVENT_LOG.replace("42.5", "long"), r"row 3, column 'secs': not a number"),
+    (
+        "empty user",
+        EVENT_LOG.replace("bob-1977,i2,2026-02-02", ",i2,2026-02-02"),
+        r"row 5, column 'uid': identifier is empty",
+    ),
+    ("header only", "uid,content,when,action,secs\n", "no rows"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_is_named_and_nothing_landed_is_touched(
+    settings: Settings, tmp_path: Path, text: str, message: str
+) -> None:
+    import_events(settings, _write(tmp_path, EVENT_LOG, "good.csv"), EVENTS)
+    before = {p: p.read_bytes() for p in _landed(settings)}
+    bad = _write(tmp_path, text, "bad.csv")
+    with pytest.raises(ImportInputError, match=message) as error:
+        import_events(settings, bad, EVENTS)
+    assert "bad.csv" in str(error.value)
+    assert {p: p.read_bytes() for p in _landed(settings)} == before
+
+
+def test_wrong_encoding_is_named(settings: Settings, tmp_path: Path) -> None:
+    latin = _write(tmp_path, EVENT_LOG.replace("i1", "café"), encoding="latin-1")
+    with pytest.raises(ImportInputError, match=r"not UTF-8.*iconv"):
+        import_events(settings, latin, EVENTS)
+    assert _landed(settings) == []
+
+
+def test_parquet_sources_work_too(settings: Settings, tmp_path: Path) -> None:
+    frame = pd.read_csv(_write(tmp_path, EVENT_LOG))
+    source = tmp_path / "log.parquet"
+    frame.to_parquet(source)
+    done = import_events(settings, source, EVENTS)
+    assert done.events == 4
+
+
+def test_generated_key_file_is_private_and_stable(settings: Settings) -> None:
+    from engageflow.pseudonym import load_key
+
+    key = load_key(settings)
+    assert settings.key_file.stat().st_mode & 0o777 == 0o600
+    assert load_key(settings) == key and len(key) == 64
