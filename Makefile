@@ -1,0 +1,35 @@
+# The obvious verbs. `make demo` and `make test` set everything up on a machine with only Python.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Keep in step with the uv pinned in uv.lock.
+UV_VERSION := 0.13.9
+
+.PHONY: setup demo test lint format bench clean
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+setup: $(BIN)/uv  ## install the locked environment (bytecode compiled: faster imports)
+	$(BIN)/uv sync --frozen
+
+demo: setup  ## simulate a few days and run the loop on embedded defaults (SQLite, local files)
+	$(BIN)/engageflow demo
+
+test: setup lint  ## the whole test suite, against the real systems
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup  ## speed and quality measurements; results land in docs/benchmarks/
+	$(BIN)/python -m benchmarks.simulator
+
+clean:  ## remove the local data dir (simulated data, lake, Airflow home)
+	rm -rf .engageflow
