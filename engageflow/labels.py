@@ -3,6 +3,7 @@
 good engagement: a click with dwell at or above `good_dwell_seconds` and no hide or report.
 bad engagement:  a click that bounced (dwell below `bounce_dwell_seconds`), or a hide or report.
 A click between the two thresholds is neither: it is engagement we do not reward or punish.
+Where a log measured no dwell (e.g. imported ratings), a like stands in for a long dwell.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def impression_labels(events: pd.DataFrame, config: LabelConfig) -> pd.DataFrame
 
 
 def engagement_labels(response: pd.DataFrame, config: LabelConfig) -> tuple[pd.Series, pd.Series]:
-    """(good, bad) for frames with clicked, dwell_seconds, hidden and reported columns."""
-    dwell = response["dwell_seconds"].fillna(0.0)
+    """(good, bad) for frames with clicked, liked, dwell_seconds, hidden and reported columns."""
+    dwell = response["dwell_seconds"]
+    stayed = (dwell >= config.good_dwell_seconds) | (dwell.isna() & response["liked"])
     negative = response["hidden"] | response["reported"]
-    good = response["clicked"] & (dwell >= config.good_dwell_seconds) & ~negative
+    good = response["clicked"] & stayed & ~negative
     bad = (response["clicked"] & (dwell < config.bounce_dwell_seconds)) | negative
     return good, bad

@@ -51,3 +51,18 @@ def test_clicks_without_impressions_still_count() -> None:
     labels = impression_labels(events, CONFIG)
     assert len(labels) == 1
     assert bool(labels.loc[0, "good"]) and bool(labels.loc[0, "liked"])
+
+
+def test_without_measured_dwell_a_like_stands_in_and_nothing_bounces() -> None:
+    events = _events(
+        [
+            ("r1", "liked", "impression", None),
+            ("r1", "liked", "click", None),
+            ("r1", "liked", "like", None),
+            ("r1", "plain", "impression", None),
+            ("r1", "plain", "click", None),
+        ]
+    )
+    labels = impression_labels(events, CONFIG).set_index("item_id")
+    assert (bool(labels.loc["liked", "good"]), bool(labels.loc["liked", "bad"])) == (True, False)
+    assert (bool(labels.loc["plain", "good"]), bool(labels.loc["plain", "bad"])) == (False, False)
