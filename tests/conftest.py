@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from engageflow.airflow_env import airflow_env
 from engageflow.settings import Settings
 
+AIRFLOW_TMP = pytest.StashKey[Path]()
 SMALL_WORLD = {
     "users": 600,
     "items": 300,
@@ -19,6 +24,19 @@ SMALL_WORLD = {
     "candidates": 30,
     "slate_size": 10,
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Airflow at a throwaway home before anything imports it (it reads config once)."""
+    home = Path(tempfile.mkdtemp(prefix="engageflow-airflow-"))
+    env = airflow_env(Settings(data_dir=home / "data", airflow={"home": home / "home"}))
+    env.pop("ENGAGEFLOW_DATA_DIR")  # each test points tasks at its own data dir
+    os.environ.update(env)
+    config.stash[AIRFLOW_TMP] = home
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(AIRFLOW_TMP, None) or "/nonexistent", ignore_errors=True)
 
 
 @pytest.fixture
