@@ -70,6 +70,43 @@ class LabelConfig(BaseModel):
         return self
 
 
+class QualityConfig(BaseModel):
+    """Thresholds of the data-quality gates (expectations/); owned by the GX gate."""
+
+    volume_history_days: int = Field(default=7, ge=1)
+    volume_min_ratio: float = Field(default=0.3, gt=0)  # of the recent days' median row count
+    volume_max_ratio: float = Field(default=3.0, gt=0)
+    ctr_min: float = Field(default=0.005, ge=0)
+    ctr_max: float = Field(default=0.6, le=1)
+
+
+class FeastConfig(BaseModel):
+    """Where Feast keeps its registry and online store (feature_repo/); embedded by default."""
+
+    project: str = "engageflow"
+    online_store: Literal["sqlite", "redis"] = "sqlite"
+    redis_connection: str = "127.0.0.1:6379,db=0"  # Feast's format: host:port[,db=N][,password=]
+    registry_uri: str | None = None  # default: a file in <data_dir>/feast; SQL URL in production
+
+
+class MlflowConfig(BaseModel):
+    """MLflow tracking and registry (training/); SQLite in the data dir by default."""
+
+    tracking_uri: str | None = None  # default: sqlite:///<data_dir>/mlflow/mlflow.db
+    artifact_root: Path | None = None  # default: <data_dir>/mlflow/artifacts
+    experiment: str = "engagement_ranker"
+    registered_model: str = "engagement_ranker"
+
+
+class TrainingConfig(BaseModel):
+    """The rolling window and the ranker's learning setup (training/)."""
+
+    train_days: int = Field(default=7, ge=1)
+    validation_days: int = Field(default=1, ge=1)
+    test_days: int = Field(default=1, ge=1)
+    objective: Literal["binary:logistic", "rank:pairwise", "rank:ndcg"] = "binary:logistic"
+
+
 class AirflowConfig(BaseModel):
     """How the project runs Airflow locally (SQLite + LocalExecutor unless a URI is given)."""
 
@@ -94,6 +131,10 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = None  # default: <data_dir>/secrets/pseudonym.key
     labels: LabelConfig = Field(default_factory=LabelConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    feast: FeastConfig = Field(default_factory=FeastConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
 
     @classmethod
