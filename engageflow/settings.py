@@ -115,6 +115,24 @@ class AirflowConfig(BaseModel):
     parallelism: int = Field(default=4, ge=1)
 
 
+class ServingConfig(BaseModel):
+    """The ranking service (serving/): routing, exploration, limits and the prediction log."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    canary_share: float = Field(default=0.1, ge=0, le=1)
+    canary_salt: str = "engageflow-canary"
+    epsilon: float = Field(default=0.05, ge=0, le=1)
+    max_candidates: int = Field(default=1000, ge=1)
+    max_k: int = Field(default=100, ge=1)
+    feature_timeout_ms: float = Field(default=50.0, gt=0)
+    reload_interval_seconds: float = Field(default=10.0, gt=0)
+    cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    log_batch_rows: int = Field(default=2000, ge=1)
+    log_flush_seconds: float = Field(default=1.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything that differs between a laptop demo and production lives here."""
 
@@ -135,6 +153,7 @@ class Settings(BaseSettings):
     feast: FeastConfig = Field(default_factory=FeastConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
+    serving: ServingConfig = Field(default_factory=ServingConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
 
     @classmethod
