@@ -78,6 +78,25 @@ ITEMS = pa.schema(
 )
 
 
+PREDICTIONS = pa.schema(
+    [
+        pa.field("request_id", pa.string(), nullable=False),
+        pa.field("ts", UTC_TS, nullable=False),
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("position", pa.int16(), nullable=False),
+        pa.field("score", pa.float32()),
+        pa.field("policy", pa.string(), nullable=False),
+        pa.field("model_version", pa.string()),
+        pa.field("propensity", pa.float32(), nullable=False),
+        pa.field("feature_hash", pa.string()),
+        pa.field("latency_ms", pa.float32()),
+    ],
+    metadata=SCHEMA_METADATA,
+)
+"""One row per shown item of a served slate; joins the events on (request_id, item_id)."""
+
+
 class SchemaError(DataError, ValueError):
     """A table does not fit a contract; the message says which column and what to do."""
 
