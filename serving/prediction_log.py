@@ -109,12 +109,12 @@ class PredictionLog:
                 pending, rows = [], 0
 
     def _flush(self, slates: list[ServedSlate]) -> None:
-        by_day: dict = {}
-        for slate in slates:
-            by_day.setdefault(slate.ts.date(), []).append(slate)
-        for day, group in by_day.items():
+        """Write one file per day; a day that was written leaves `slates`, so a retry skips it."""
+        for day in sorted({slate.ts.date() for slate in slates}):
+            group = [slate for slate in slates if slate.ts.date() == day]
             table = to_table(group)
             folder = lake.partition_dir(self._root, "landing", "predictions", day)
             lake.write_atomic(table, folder / f"{self._writer}-{self._seq:08d}.parquet")
             self._seq += 1
             self.written_rows += table.num_rows
+            slates[:] = [slate for slate in slates if slate.ts.date() != day]
