@@ -13,7 +13,9 @@ class RankRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: str = Field(min_length=1, max_length=256, examples=["p_3f2a9c"])
-    candidates: list[str] = Field(min_length=1, max_length=1000, examples=[["i0000001", "i0000002"]])
+    candidates: list[str] = Field(
+        min_length=1, max_length=1000, examples=[["i0000001", "i0000002"]]
+    )
     k: int = Field(default=10, ge=1, le=1000)
     context: dict[str, str | int | float] = Field(
         default_factory=dict, description="request context, e.g. device and hour"
