@@ -1,0 +1,76 @@
+"""From candidates to a slate: canary routing, scoring, exploration and fallback, without HTTP.
+
+The service fetches features and calls `decide`; everything here is a plain function of its
+arguments, so each path (champion, canary, explore, fallback) is tested directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engageflow.schema import Policy
+from engageflow.settings import ServingConfig
+from serving.canary import in_canary
+from serving.exploration import choose, top_k
+from serving.model_slot import LoadedModel
+
+ALIAS_POLICY = {"champion": Policy.CHAMPION, "challenger": Policy.CANARY}
+
+
+@dataclass(frozen=True)
+class Decision:
+    order: np.ndarray  # indices into the request's candidates, slate order
+    scores: np.ndarray  # score of each shown candidate
+    propensity: np.ndarray
+    policy: Policy
+    model_version: str | None
+    reason: str  # why this path was taken, for logs and the response headers
+
+
+def route(
+    user_id: str, models: dict[str, LoadedModel], config: ServingConfig
+) -> LoadedModel | None:
+    """The model for this user: the challenger for the sticky canary share, else the champion."""
+    challenger, champion = models.get("challenger"), models.get("champion")
+    if (
+        challenger is not None
+        and (champion is None or challenger.version != champion.version)
+        and in_canary(user_id, config.canary_share, config.canary_salt)
+    ):
+        return challenger
+    return champion
+
+
+def fallback(popularity: np.ndarray, k: int, reason: str) -> Decision:
+    """Best candidates by good-engagement rate; deterministic, so every propensity is 1."""
+    order = top_k(popularity, k)
+    return Decision(order, popularity[order], np.ones(len(order)), Policy.FALLBACK, None, reason)
+
+
+def decide(
+    model: LoadedModel | None,
+    features: np.ndarray | None,
+    popularity: np.ndarray,
+    k: int,
+    config: ServingConfig,
+    rng: np.random.Generator,
+    why_no_features: str = "features unavailable",
+) -> Decision:
+    """Score with `model` when it and the features are there; otherwise fall back to popularity."""
+    if model is None:
+        return fallback(popularity, k, "no model loaded")
+    if features is None:
+        return fallback(popularity, k, why_no_features)
+    scores = np.asarray(model.score(features), dtype=np.float64)
+    choice = choose(scores, k, config.epsilon, rng)
+    policy = Policy.EXPLORE if choice.explored else ALIAS_POLICY[model.alias]
+    return Decision(
+        choice.order,
+        scores[choice.order],
+        choice.propensity,
+        policy,
+        model.version,
+        f"{model.alias} v{model.version}",
+    )
