@@ -23,7 +23,7 @@ from engageflow import lake
 PATTERNS = ("*.parquet", "*.csv")
 CONVERSION_ERRORS = "conversion_errors"
 # A timestamp must say its zone; a naive one in a CSV drop is ambiguous, so it does not convert.
-_ZONED = r"(Z|[+-]\d{2}:?\d{2})$"
+_ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,10 @@ def read_landed(path: Path) -> LandedFile:
 def _read_csv(path: Path) -> pa.Table:
     with path.open(encoding="utf-8") as handle:  # fails early on bytes that are not UTF-8
         header = handle.readline().rstrip("\r\n").split(",")
-    as_text = pv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
+    # An empty field is a missing value, as in every CSV export we know of.
+    as_text = pv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
+    )
     return pv.read_csv(path, convert_options=as_text)
 
 

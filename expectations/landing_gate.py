@@ -82,6 +82,8 @@ def gate_landed(
         clear_quarantine(root, dataset, day)
         return Gated(accepted, report["rows_in"], 0, None)
     rows = _quarantined_rows(good, main.row_failures, contract)
+    bad = pa.array(sorted(main.row_failures), pa.int64())
+    rows = rows.append_column(CONVERSION_ERRORS, table[CONVERSION_ERRORS].take(bad))
     where = write_quarantine(root, dataset, day, report, validations, rows=rows)
     return Gated(accepted, report["rows_in"], quarantined, where)
 
