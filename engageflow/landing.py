@@ -7,6 +7,7 @@ in the typed table and are named, per row, in its `conversion_errors` column.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -61,7 +62,7 @@ def read_landed(path: Path) -> LandedFile:
 
 def _read_csv(path: Path) -> pa.Table:
     with path.open(encoding="utf-8") as handle:  # fails early on bytes that are not UTF-8
-        header = handle.readline().rstrip("\r\n").split(",")
+        header = next(csv.reader(handle), [])
     # An empty field is a missing value, as in every CSV export we know of.
     as_text = pv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True

@@ -6,7 +6,9 @@ suites themselves never change from run to run.
 
 from __future__ import annotations
 
+import logging
 import statistics
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from engageflow.errors import DataError
 from engageflow.schema import EventType
 from engageflow.settings import QualityConfig, Settings
 from expectations.gate import Validation, validate
+
+log = logging.getLogger(__name__)
 
 
 class CatalogMissing(DataError, FileNotFoundError):
@@ -45,14 +49,21 @@ def catalog_parameters(day: date) -> dict[str, Any]:
     return {"interval_end": lake.day_bounds(day)[1]}
 
 
-def known_items(root: Path, day: date) -> list[str]:
-    """Item ids of the day's catalog in the lake (ingest_catalog runs before ingest_events)."""
+def known_items(root: Path, day: date) -> list[str] | Callable[[pd.DataFrame], list[str]]:
+    """Item ids of the day's catalog in the lake (ingest_catalog runs before ingest_events).
+
+    Imported logs come without any catalog: then, and only when the lake holds no catalog at
+    all, the batch's own items are taken as known (the check is logged as not applicable).
+    """
     files = lake.partition_files(root, "lake", "items", day)
-    if not files:
+    if not files and any(lake.partition_days(root, "lake", "items")):
         raise CatalogMissing(
             f"no catalog for {day} in {lake.partition_dir(root, 'lake', 'items', day)}: "
             "events are checked against it. Ingest the catalog first (ingest_catalog)."
         )
+    if not files:
+        log.warning("no item catalog in the lake: events are not checked against known items")
+        return lambda frame: frame["item_id"].dropna().unique().tolist()
     ids = pa.concat_arrays(
         [pq.read_table(f, columns=["item_id"])["item_id"].combine_chunks() for f in files]
     )

@@ -39,7 +39,7 @@ def gate_landed(
     day: date,
     files: Sequence[Path],
     contract: pa.Schema,
-    parameters: Mapping[str, Any],
+    parameters: Mapping[str, Any],  # a callable value is computed from the batch's frame
     batch_checks: Sequence[BatchCheck] = (),
 ) -> Gated:
     """Validate the day's landing files with the suite named `dataset`; quarantine what fails."""
@@ -53,7 +53,9 @@ def gate_landed(
             file_checks.append(check)
     good = [f for f in landed if f.table is not None and f.name not in problems]
     table = _typed_rows(good, contract)
-    main = validate(table.to_pandas(), dataset, parameters)
+    frame = table.to_pandas()
+    values = {k: v(frame) if callable(v) else v for k, v in parameters.items()}
+    main = validate(frame, dataset, values)
     rejected = np.zeros(table.num_rows, bool)
     rejected[list(main.row_failures)] = True
     accepted = table.filter(pa.array(~rejected)).drop_columns([CONVERSION_ERRORS])

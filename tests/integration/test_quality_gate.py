@@ -15,6 +15,7 @@ from engageflow import lake
 from engageflow.ingest import ingest_catalog, ingest_events
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES, simulate
+from expectations.checks import CatalogMissing
 from expectations.gate import QualityGateFailed
 from expectations.quarantine import quarantine_dir
 
@@ -139,3 +140,10 @@ def test_bad_catalog_rows_are_quarantined(settings: Settings) -> None:
     assert (catalog.rows_in, catalog.rows_quarantined) == (items.num_rows, 1)
     rows = pq.read_table(quarantine_dir(settings.root, "items", DAY) / "rows.parquet")
     assert rows["topic"].to_pylist() == ["-1"]
+
+
+def test_events_wait_for_their_days_catalog(settings: Settings, good_day: int) -> None:
+    (second,) = simulate(settings, 1, POLICIES["random"], start=date(2026, 1, 2))
+    with pytest.raises(CatalogMissing, match="Ingest the catalog first"):
+        ingest_events(settings, second.day)
+    assert not lake.partition_dir(settings.root, "lake", "events", second.day).exists()
