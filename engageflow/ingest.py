@@ -1,4 +1,8 @@
-"""Move a day from the landing zone into the lake: one validated, atomically written partition."""
+"""Move a day from the landing zone into the lake, through the data-quality gate (expectations/).
+
+Rows that fail a row-level check go to `quarantine/<dataset>/date=D/`, the rest to the lake; a
+batch-level failure quarantines the day's files and raises, so the DAG run fails loudly.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from engageflow import lake, schema
 from engageflow.errors import DataError
+from engageflow.landing import landing_files
 from engageflow.settings import Settings
 
 
@@ -21,32 +23,55 @@ class NothingLanded(DataError, FileNotFoundError):
 @dataclass(frozen=True)
 class Ingested:
     day: date
-    rows: int
+    rows: int  # rows written to the lake (accepted by the gate)
     path: Path
+    rows_in: int = 0  # rows read from the landing zone
+    rows_quarantined: int = 0
+    quarantine: Path | None = None  # where quarantined rows and their reports are, if any
 
 
-def _landed(settings: Settings, dataset: str, day: date, contract: pa.Schema) -> pa.Table:
-    files = lake.partition_files(settings.root, "landing", dataset, day)
+def _files(settings: Settings, dataset: str, day: date) -> list[Path]:
+    files = landing_files(settings.root, dataset, day)
     if not files:
         folder = lake.partition_dir(settings.root, "landing", dataset, day)
         raise NothingLanded(
-            f"no {dataset} landed for {day}: {folder} has no Parquet files. "
+            f"no {dataset} landed for {day}: {folder} has no Parquet or CSV files. "
             "Run `engageflow simulate` or `engageflow import-events` for that day first."
         )
-    tables = [schema.conform(pq.read_table(f), contract, str(f)) for f in files]
-    return pa.concat_tables(tables)
+    return files
 
 
 def ingest_catalog(settings: Settings, day: date) -> Ingested:
-    """Copy the day's item catalog snapshot into `lake/items/date=day/`."""
-    items = _landed(settings, "items", day, schema.ITEMS).sort_by("item_id")
+    """Gate the day's item catalog snapshot with the `items` suite into `lake/items/date=day/`."""
+    from expectations.checks import catalog_parameters
+    from expectations.landing_gate import gate_landed
+
+    files = _files(settings, "items", day)
+    gated = gate_landed(settings.root, "items", day, files, schema.ITEMS, catalog_parameters(day))
+    items = gated.accepted.sort_by("item_id")
     path = lake.write_partition(items, settings.root, "lake", "items", day)
-    return Ingested(day, items.num_rows, path)
+    return Ingested(
+        day, items.num_rows, path, gated.rows_in, gated.rows_quarantined, gated.quarantine
+    )
 
 
 def ingest_events(settings: Settings, day: date) -> Ingested:
-    """Replace `lake/events/date=day/` with every event file landed for that day, in time order."""
-    events = _landed(settings, "events", day, schema.EVENTS)
-    events = events.sort_by(schema.TIME_ORDER)
+    """Gate the day's landed event files with the `events` suite into `lake/events/date=day/`."""
+    from expectations.checks import check_daily_stats, event_parameters
+    from expectations.landing_gate import gate_landed
+
+    files = _files(settings, "events", day)
+    gated = gate_landed(
+        settings.root,
+        "events",
+        day,
+        files,
+        schema.EVENTS,
+        event_parameters(settings, day),
+        batch_checks=[lambda accepted: check_daily_stats(accepted, settings.quality)],
+    )
+    events = gated.accepted.sort_by(schema.TIME_ORDER)
     path = lake.write_partition(events, settings.root, "lake", "events", day)
-    return Ingested(day, events.num_rows, path)
+    return Ingested(
+        day, events.num_rows, path, gated.rows_in, gated.rows_quarantined, gated.quarantine
+    )
