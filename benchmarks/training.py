@@ -95,8 +95,7 @@ def main() -> None:
     path = write_results(
         "training",
         "Training: pipeline overhead and model quality on the simulator",
-        f"python -m benchmarks.training --requests {args.requests} "
-        f"--train-days {args.train_days}",
+        f"python -m benchmarks.training --requests {args.requests} --train-days {args.train_days}",
         ["what", "value", "note"],
         table,
         notes="Features are the interim catalog + user-history features (training/frames.py) "
