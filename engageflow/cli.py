@@ -14,6 +14,8 @@ from rich.table import Table
 from engageflow.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_enable=False)
+model = typer.Typer(no_args_is_help=True, help="Train, promote, roll back and audit the ranker.")
+app.add_typer(model, name="model")
 console = Console()
 
 Day = Annotated[str, typer.Option(help="UTC day, YYYY-MM-DD")]
@@ -154,6 +156,92 @@ def demo(days: Annotated[int, typer.Option(min=1)] = 3) -> None:
 
     run_demo(get_settings(), days, console)
     summary()
+
+
+Reason = Annotated[str, typer.Option(help="why: kept in the alias history")]
+Actor = Annotated[str | None, typer.Option(help="who moves the alias (default: your login)")]
+
+
+def _actor(actor: str | None) -> str:
+    import getpass
+
+    return actor or getpass.getuser()
+
+
+@model.command("train")
+def model_train(
+    end: Annotated[str | None, typer.Option(help="last test day (default: newest in lake)")] = None,
+) -> None:
+    """Train, evaluate, register a challenger and run the promotion gate (no Airflow)."""
+    from engageflow.errors import DataError
+    from training.pipeline import run_all
+    from training.windows import latest_window
+
+    settings = get_settings()
+    try:
+        last = _day(end, "--end") if end else latest_window(settings).test_end
+        done = run_all(settings, last)
+    except DataError as err:
+        console.print(f"[red]training failed:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"registered version {done['version']} as challenger")
+    console.print(("promoted: " if done["promote"] else "refused: ") + "; ".join(done["reasons"]))
+
+
+@model.command("promote")
+def model_promote(
+    version: Annotated[int, typer.Argument(help="registered model version")],
+    reason: Reason,
+    actor: Actor = None,
+) -> None:
+    """Make VERSION the champion by hand, skipping the gate; the reason is recorded."""
+    from mlflow.exceptions import MlflowException
+
+    from training.history import promote
+
+    try:
+        done = promote(get_settings(), version, reason, _actor(actor))
+    except MlflowException as err:
+        console.print(f"[red]cannot promote version {version}:[/red] {err.message}")
+        raise typer.Exit(2) from err
+    console.print(f"champion: v{done.previous} -> v{done.version} ({done.reason})")
+
+
+@model.command("rollback")
+def model_rollback(reason: Reason, actor: Actor = None) -> None:
+    """Give `champion` back to the previous champion, in one step."""
+    from engageflow.errors import DataError
+    from training.history import rollback
+
+    try:
+        done = rollback(get_settings(), reason, _actor(actor))
+    except DataError as err:
+        console.print(f"[red]rollback refused:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"champion: v{done.previous} -> v{done.version} ({done.reason})")
+
+
+@model.command("history")
+def model_history(
+    alias: Annotated[str | None, typer.Option(help="only this alias")] = None,
+) -> None:
+    """Every alias move, oldest first: when, which version, who, and why."""
+    from training.history import moves
+
+    table = Table(title=f"alias history of {get_settings().mlflow.registered_model}")
+    for column in ("when (UTC)", "alias", "version", "was", "kind", "by", "reason"):
+        table.add_column(column, overflow="fold")
+    for move in moves(get_settings(), alias):
+        table.add_row(
+            f"{move.at:%Y-%m-%d %H:%M:%S}",
+            move.alias,
+            "-" if move.version is None else f"v{move.version}",
+            "-" if move.previous is None else f"v{move.previous}",
+            move.kind,
+            move.actor,
+            move.reason,
+        )
+    console.print(table)
 
 
 def main() -> None:

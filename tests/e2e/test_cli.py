@@ -11,8 +11,8 @@ ENGAGEFLOW = str(Path(sys.executable).with_name("engageflow"))
 SMALL = {"ENGAGEFLOW_SIMULATION__REQUESTS_PER_DAY": "500", "ENGAGEFLOW_SIMULATION__USERS": "800"}
 
 
-def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **SMALL, "ENGAGEFLOW_DATA_DIR": str(data_dir)}
+def _cli(data_dir: Path, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **SMALL, **(extra or {}), "ENGAGEFLOW_DATA_DIR": str(data_dir)}
     return subprocess.run([ENGAGEFLOW, *args], env=env, capture_output=True, text=True)
 
 
@@ -65,3 +65,27 @@ def test_bad_day_is_a_usage_error(tmp_path: Path) -> None:
     done = _cli(tmp_path, "ingest", "--day", "yesterday")
     assert done.returncode == 2
     assert "not a date" in done.stderr
+
+
+def test_model_train_promote_rollback_and_history(tmp_path: Path) -> None:
+    bigger = {
+        "ENGAGEFLOW_SIMULATION__REQUESTS_PER_DAY": "2000",
+        "ENGAGEFLOW_TRAINING__TRAIN_DAYS": "3",
+    }
+    assert _cli(tmp_path, "simulate", "--days", "5", extra=bigger).returncode == 0
+    ingested = _cli(tmp_path, "ingest", "--day", "2026-01-01", "--through", "2026-01-05")
+    assert ingested.returncode == 0, ingested.stderr
+    trained = _cli(tmp_path, "model", "train", extra=bigger)
+    assert trained.returncode == 0, trained.stderr
+    assert "registered version 1 as challenger" in trained.stdout
+    assert "promoted: ndcg_at_10" in trained.stdout
+    refused = _cli(tmp_path, "model", "rollback", "--reason", "no earlier champion")
+    assert refused.returncode == 2 and "nothing to roll back to" in refused.stdout
+    missing = _cli(tmp_path, "model", "promote", "7", "--reason", "typo")
+    assert missing.returncode == 2 and "cannot promote version 7" in missing.stdout
+    done = _cli(tmp_path, "model", "promote", "1", "--reason", "pin", "--actor", "alice")
+    assert done.returncode == 0, done.stderr
+    shown = _cli(tmp_path, "model", "history", "--alias", "champion")
+    assert shown.returncode == 0, shown.stderr
+    assert "gate" in shown.stdout and "manual" in shown.stdout
+    assert "alice" in shown.stdout and "pin" in shown.stdout

@@ -21,7 +21,10 @@ def client(tmp_path: Path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("slot-test")
+    experiment = MlflowClient(tracking_uri=uri).create_experiment(
+        "slot-test", artifact_location=(tmp_path / "artifacts").as_uri()
+    )
+    mlflow.set_experiment(experiment_id=experiment)
     yield MlflowClient(tracking_uri=uri)
     mlflow.set_tracking_uri(previous)
 

@@ -1,0 +1,131 @@
+"""The training pipeline against a real MLflow registry (SQLite in tmp) on simulated data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from engageflow.errors import DataError
+from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.settings import Settings
+from engageflow.simulator import POLICIES, simulate
+from training import pipeline
+from training.history import CHALLENGER, CHAMPION, champion_stack, moves, promote, rollback
+from training.registry import alias_version, connect, tracking_uri
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world(settings: Settings) -> Settings:
+    """Eight simulated, ingested days; enough requests that model differences are measurable."""
+    settings.simulation.requests_per_day = 2_000
+    settings.training.train_days = 4
+    settings.training.threads = 1
+    for done in simulate(settings, 8, POLICIES["random"]):
+        ingest_catalog(settings, done.day)
+        ingest_events(settings, done.day)
+    return settings
+
+
+def _shuffled(dataset: dict, settings: Settings) -> dict:
+    """The same dataset with every feature shuffled across train rows: a broken model."""
+    train = pd.read_parquet(dataset["paths"]["train"])
+    rng = np.random.default_rng(0)
+    for column in dataset["features"]:
+        train[column] = rng.permutation(train[column].to_numpy())
+    path = settings.root / "broken-train.parquet"
+    train.to_parquet(path)
+    return {**dataset, "paths": {**dataset["paths"], "train": str(path)}}
+
+
+def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
+    settings = world
+    first = pipeline.run_all(settings, date(2026, 1, 7))
+    assert first["promote"] and first["reference"] == "popularity"
+    assert first["primary"]["lower"] > 0  # beats popularity on NDCG@10, with confidence
+    table = first["evaluation"]["baselines"]
+    assert table["oracle"]["auc"] > first["evaluation"]["metrics"]["auc"]
+    assert alias_version(settings, CHAMPION) == 1
+    assert alias_version(settings, CHALLENGER) is None  # retired on promotion
+
+    dataset = pipeline.build_dataset(settings, pipeline.plan_window(settings, date(2026, 1, 8)))
+    broken = _shuffled(dataset, settings)
+    model = pipeline.fit_model(settings, broken)
+    evaluation = pipeline.evaluate_model(settings, broken, model)
+    assert "champion v1" in evaluation["baselines"]
+    registered = pipeline.register_model(settings, broken, model, evaluation)
+    assert registered["version"] == 2
+    assert alias_version(settings, CHALLENGER) == 2
+    verdict = pipeline.gate_model(settings, broken, registered)
+    assert not verdict["promote"] and verdict["reference"] == "champion v1"
+    assert verdict["primary"]["upper"] < -settings.training.gate_tolerance
+    assert alias_version(settings, CHAMPION) == 1  # the champion stays
+    assert alias_version(settings, CHALLENGER) == 2
+    tags = connect(settings).get_model_version(settings.mlflow.registered_model, "2").tags
+    assert tags["gate"].startswith("refused vs champion v1")
+
+    retrained = pipeline.run_all(settings, date(2026, 1, 8))
+    assert retrained["version"] == 3 and retrained["promote"], retrained["reasons"]
+    assert alias_version(settings, CHAMPION) == 3
+
+    back = rollback(settings, "v3 hurt the canary", "oncall")
+    assert (back.previous, back.version) == (3, 1)
+    assert alias_version(settings, CHAMPION) == 1
+    with pytest.raises(DataError, match="nothing to roll back to"):
+        rollback(settings, "again", "oncall")
+    promote(settings, 3, "canary fixed upstream", "oncall")
+
+    champions = moves(settings, CHAMPION)
+    assert [(m.version, m.kind) for m in champions] == [
+        (1, "gate"),
+        (3, "gate"),
+        (1, "rollback"),
+        (3, "manual"),
+    ]
+    assert champions[2].reason == "v3 hurt the canary" and champions[2].actor == "oncall"
+    assert champions[0].reason.startswith("promoted vs popularity: ndcg_at_10")
+    assert champion_stack(champions) == [1, 3]
+    assert [m.at for m in champions] == sorted(m.at for m in champions)
+    every = moves(settings)
+    assert [(m.alias, m.version) for m in every if m.alias == CHALLENGER] == [
+        (CHALLENGER, 1),
+        (CHALLENGER, None),
+        (CHALLENGER, 2),
+        (CHALLENGER, 3),
+        (CHALLENGER, None),
+    ]
+
+
+def test_a_run_logs_what_reproduces_it(world: Settings) -> None:
+    settings = world
+    done = pipeline.run_all(settings, date(2026, 1, 7))
+    assert tracking_uri(settings) == f"sqlite:///{settings.root / 'mlflow' / 'mlflow.db'}"
+    client = connect(settings)
+    version = client.get_model_version(settings.mlflow.registered_model, str(done["version"]))
+    run = client.get_run(version.run_id)
+    params = run.data.params
+    assert params["window.train_start"] == "2026-01-02"
+    assert params["window.test_end"] == "2026-01-07"
+    assert params["feature_service"] == "interim_catalog_features"
+    assert params["seed"] == str(settings.seed)
+    assert params["imbalance"].startswith("none")
+    assert len(params["git_commit"]) == 40 and params["package_version"] == "0.1.0"
+    metrics = run.data.metrics
+    assert {"auc", "gauc", "ndcg_at_10", "ece", "bad_rate_at_5", "popularity.auc"} <= set(metrics)
+    assert metrics["oracle.auc"] > metrics["auc"] > metrics["popularity.auc"]
+    files = {f.path for f in client.list_artifacts(run.info.run_id, "evaluation")}
+    for name in ("roc.png", "pr.png", "reliability.png", "feature_importance.json"):
+        assert f"evaluation/{name}" in files
+    assert (settings.root / "mlflow" / "artifacts").is_dir()
+    uri = f"models:/{settings.mlflow.registered_model}@{CHAMPION}"
+    booster = mlflow.xgboost.load_model(uri)
+    info = mlflow.models.get_model_info(uri)
+    assert [c.name for c in info.signature.inputs.inputs] == booster.feature_names
+    test = pd.read_parquet(settings.root / "training" / "2026-01-07" / "test.parquet")
+    scores = booster.inplace_predict(test[booster.feature_names])
+    assert scores.min() > 0 and scores.max() < 1  # probabilities, not labels

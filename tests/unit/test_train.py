@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engageflow.errors import DataError
+from engageflow.settings import TrainingConfig
+from tests.unit.synthetic import FEATURES, impressions
+from training import metrics
+from training.train import matrix, predict, train_model
+
+TRAIN, VALID, TEST = (impressions(400, 10, seed) for seed in (1, 2, 3))
+
+
+def test_training_is_seeded_and_learns_the_signal() -> None:
+    config = TrainingConfig(num_boost_round=60, early_stopping_rounds=10, threads=1)
+    first = train_model(TRAIN, VALID, FEATURES, config, seed=5)
+    again = train_model(TRAIN, VALID, FEATURES, config, seed=5)
+    scores = predict(first.booster, TEST)
+    np.testing.assert_array_equal(scores, predict(again.booster, TEST))
+    assert metrics.auc(TEST["good"], scores) > 0.75
+    assert first.booster.num_boosted_rounds() == first.best_iteration + 1
+    assert first.imbalance.startswith("none")
+    assert first.positive_rate == pytest.approx(TRAIN["good"].mean())
+    gain = first.booster.get_score(importance_type="total_gain")
+    assert gain["signal"] > 10 * gain.get("noise", 0.0)
+
+
+def test_scale_pos_weight_is_applied_and_reported() -> None:
+    config = TrainingConfig(num_boost_round=20, imbalance="scale_pos_weight", threads=1)
+    trained = train_model(TRAIN, VALID, FEATURES, config, seed=5)
+    rate = TRAIN["good"].mean()
+    assert trained.params["scale_pos_weight"] == pytest.approx((1 - rate) / rate)
+    assert trained.imbalance.startswith("scale_pos_weight=")
+    # Up-weighted positives push predictions far above the true rate.
+    assert predict(trained.booster, TEST).mean() > 2 * TEST["good"].mean()
+
+
+@pytest.mark.parametrize("objective", ["rank:pairwise", "rank:ndcg"])
+def test_ranking_objectives_group_by_request(objective: str) -> None:
+    shuffled = TRAIN.sample(frac=1.0, random_state=0)  # requests interleaved
+    dmatrix = matrix(shuffled, FEATURES, objective)
+    groups = dmatrix.get_uint_info("group_ptr")
+    assert len(groups) == shuffled["request_id"].nunique() + 1
+    assert np.all(np.diff(groups) == 10)
+    config = TrainingConfig(objective=objective, num_boost_round=40, threads=1)
+    trained = train_model(shuffled, VALID, FEATURES, config, seed=5)
+    per = metrics.per_request(TEST["good"], predict(trained.booster, TEST), TEST["request_id"], 10)
+    assert per["ndcg"].mean() > 0.6
+    assert trained.imbalance.startswith("none (ranking")
+
+
+def test_search_tries_several_settings_only_with_a_budget() -> None:
+    plain = train_model(TRAIN, VALID, FEATURES, TrainingConfig(num_boost_round=20), seed=5)
+    assert len(plain.trials) == 1
+    config = TrainingConfig(num_boost_round=20, search_budget_seconds=60, search_max_trials=4)
+    searched = train_model(TRAIN, VALID, FEATURES, config, seed=5)
+    assert len(searched.trials) == 4
+    assert searched.validation_score == min(t["score"] for t in searched.trials)
+
+
+def test_unusable_frames_are_refused_with_the_reason() -> None:
+    with pytest.raises(DataError, match="missing columns \\['signal'\\]"):
+        train_model(TRAIN.drop(columns="signal"), VALID, FEATURES, TrainingConfig(), seed=5)
+    with pytest.raises(DataError, match="needs both classes"):
+        train_model(TRAIN.assign(good=False), VALID, FEATURES, TrainingConfig(), seed=5)

@@ -1,0 +1,72 @@
+"""The promotion gate: the challenger takes `champion` only if it is not worse on recent data.
+
+Primary metric (settings.training.gate_metric): the paired bootstrap interval (by request) of
+challenger minus reference. Against a champion the challenger passes when the interval's lower
+bound is at least -gate_tolerance (non-inferiority); the first model, compared with the
+popularity baseline, must beat it (lower bound above 0). Guards (point estimates, same rows):
+ECE and the bad-engagement rate of the top k may not rise by more than their tolerances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from engageflow.settings import TrainingConfig
+from training.evaluate import Scores, bootstrap_difference, comparison_table, metric_name
+
+
+@dataclass(frozen=True)
+class Verdict:
+    promote: bool
+    reference: str  # "champion v3" or "popularity"
+    primary: dict[str, float | str]
+    guards: dict[str, dict[str, float]]
+    reasons: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the alias history and the logs."""
+        word = "promoted" if self.promote else "refused"
+        return f"{word} vs {self.reference}: " + "; ".join(self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decide(
+    frame: pd.DataFrame,
+    challenger: Scores,
+    reference: Scores,
+    config: TrainingConfig,
+    seed: int,
+    first: bool,
+) -> Verdict:
+    """Compare two scorers on the same frame; pure, so the rule is tested without MLflow."""
+    diff = bootstrap_difference(frame, challenger, reference, config.gate_metric, config, seed)
+    floor = 0.0 if first else -config.gate_tolerance
+    passed = diff.lower > floor if first else diff.lower >= floor
+    rule = "must beat" if first else f"may not trail by more than {config.gate_tolerance}"
+    reasons = [
+        f"{diff.metric} {diff.challenger:.4f} vs {diff.reference:.4f}, difference "
+        f"{diff.difference:+.4f} [{diff.lower:+.4f}, {diff.upper:+.4f}] ({rule}: "
+        f"{'ok' if passed else 'failed'})"
+    ]
+    table = comparison_table(frame, [challenger, reference], config, seed)
+    guards: dict[str, dict[str, float]] = {}
+    limits = {
+        metric_name("ece", config): config.gate_ece_tolerance,
+        metric_name("bad_rate", config): config.gate_bad_rate_tolerance,
+    }
+    for metric, tolerance in limits.items():
+        new, old = (float(table.loc[m.name, metric]) for m in (challenger, reference))
+        if new != new or old != old:
+            reasons.append(f"{metric} not compared (one side is not a probability)")
+            continue
+        ok = new - old <= tolerance
+        guards[metric] = {"challenger": new, "reference": old, "tolerance": tolerance}
+        reasons.append(f"{metric} {new:.4f} vs {old:.4f} ({'ok' if ok else 'regressed'})")
+        passed = passed and ok
+    primary = {**asdict(diff), "floor": floor}
+    return Verdict(passed, reference.name, primary, guards, reasons)

@@ -1,0 +1,226 @@
+"""The train_ranker steps: window -> dataset -> train -> evaluate -> register -> gate.
+
+Each step is one call taking (settings, ...) and returning a small JSON-able dict (dates, paths,
+run ids, version numbers), so the DAG passes references, never DataFrames. Files of a run live
+in <data_dir>/training/<last test day>/ and a rerun of the same day replaces them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from engageflow import lake
+from engageflow.settings import Settings
+from training import baselines, frames, metrics, plots
+from training.columns import LABEL, TRUTH_COLUMN
+from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
+from training.gate import decide
+from training.history import CHALLENGER, CHAMPION, move_alias
+from training.registry import (
+    alias_version,
+    code_version,
+    load_booster,
+    log_training_run,
+    record_verdict,
+)
+from training.registry import register as register_version
+from training.train import is_ranking, predict, train_model
+from training.windows import Window, require_days, rolling_window
+
+SPLITS = ("train", "validation", "test")
+ACTOR = "train_ranker"
+
+
+def seed_of(settings: Settings) -> int:
+    return settings.training.seed if settings.training.seed is not None else settings.seed
+
+
+def run_dir(settings: Settings, window: dict[str, str]) -> Path:
+    return settings.root / "training" / window["test_end"]
+
+
+def plan_window(settings: Settings, end: date) -> dict[str, str]:
+    """The window whose last test day is `end`, checked complete in the lake."""
+    window = rolling_window(end, settings.training)
+    require_days(settings, window)
+    return window.to_dict()
+
+
+def build_dataset(settings: Settings, window: dict[str, str]) -> dict[str, Any]:
+    """INTERIM (until the Feast dataset is wired): frames of each split, written as Parquet."""
+    days = Window.from_dict(window)
+    folder = run_dir(settings, window)
+    truth = all(lake.partition_files(settings.root, "truth", "impressions", d) for d in days.test)
+    paths = {}
+    for split in SPLITS:
+        frame = frames.interim_frame(settings, getattr(days, split), split == "test" and truth)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        paths[split] = str(lake.write_atomic(table, folder / f"{split}.parquet"))
+    return {
+        "window": window,
+        "paths": paths,
+        "features": frames.INTERIM_FEATURES,
+        "feature_service": frames.INTERIM_FEATURE_SERVICE,
+    }
+
+
+def _frame(dataset: dict[str, Any], split: str) -> pd.DataFrame:
+    return pd.read_parquet(dataset["paths"][split])
+
+
+def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
+    """Train on the train split, early-stop on validation; the booster is saved as JSON."""
+    trained = train_model(
+        _frame(dataset, "train"),
+        _frame(dataset, "validation"),
+        dataset["features"],
+        settings.training,
+        seed_of(settings),
+    )
+    folder = run_dir(settings, dataset["window"])
+    path = folder / "model.json"
+    trained.booster.save_model(path)
+    info = {
+        "model_path": str(path),
+        "params": trained.params,
+        "best_iteration": trained.best_iteration,
+        "validation_score": trained.validation_score,
+        "imbalance": trained.imbalance,
+        "positive_rate": trained.positive_rate,
+        "train_seconds": trained.seconds,
+        "search_trials": len(trained.trials),
+    }
+    (folder / "trials.json").write_text(json.dumps(trained.trials, indent=1))
+    return info
+
+
+def _booster(path: str):
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(path)
+    return booster
+
+
+def registered_scores(settings: Settings, version: int, frame: pd.DataFrame, name: str) -> Scores:
+    """A registered version's scores; probabilities when it was trained pointwise."""
+    booster = load_booster(settings, version)
+    objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+    return Scores(name, predict(booster, frame), not is_ranking(objective))
+
+
+def evaluate_model(
+    settings: Settings, dataset: dict[str, Any], model: dict[str, Any]
+) -> dict[str, Any]:
+    """The comparison table on the test split (model, popularity, champion, oracle) and plots."""
+    config = settings.training
+    test = _frame(dataset, "test")
+    booster = _booster(model["model_path"])
+    probabilities = not is_ranking(config.objective)
+    mine = Scores("model", predict(booster, test), probabilities)
+    popularity = baselines.popularity_scores(
+        _frame(dataset, "train"), test, config.popularity_prior
+    )
+    compared = [mine, Scores("popularity", popularity, True)]
+    champion = alias_version(settings, CHAMPION)
+    if champion is not None:
+        compared.append(registered_scores(settings, champion, test, f"champion v{champion}"))
+    if TRUTH_COLUMN in test.columns and test[TRUTH_COLUMN].notna().all():
+        compared.append(Scores("oracle", baselines.oracle_scores(test), True))
+    table = comparison_table(test, compared, config, seed_of(settings))
+    folder = run_dir(settings, dataset["window"]) / "evaluation"
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "comparison.csv")
+    (folder / "comparison.md").write_text(table.round(4).to_markdown())
+    y = test[LABEL].to_numpy(dtype=float)
+    artifacts = [folder / "comparison.csv", folder / "comparison.md"]
+    artifacts += plots.roc_pr_plots(y, mine.values, folder)
+    if probabilities:
+        calibration = metrics.calibration_table(y, mine.values, config.calibration_bins)
+        artifacts.append(plots.reliability_plot(calibration, folder / "reliability.png", "test"))
+    importance = booster.get_score(importance_type="total_gain")
+    (folder / "feature_importance.json").write_text(json.dumps(importance, indent=1))
+    artifacts += [folder / "feature_importance.json"]
+    artifacts.append(plots.importance_plot(importance, folder / "feature_importance.png"))
+    return {
+        "metrics": evaluate_scores(test, mine, config, tiebreak(test, seed_of(settings))),
+        "baselines": table.drop(index="model").to_dict(orient="index"),
+        "artifacts": [str(p) for p in artifacts],
+    }
+
+
+def register_model(
+    settings: Settings,
+    dataset: dict[str, Any],
+    model: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> dict[str, Any]:
+    """Log the MLflow run, register a new version and point `challenger` at it."""
+    booster = _booster(model["model_path"])
+    window = dataset["window"]
+    params = {
+        **model["params"],
+        **{f"window.{key}": value for key, value in window.items()},
+        **{k: model[k] for k in ("imbalance", "positive_rate", "best_iteration", "search_trials")},
+        "feature_service": dataset["feature_service"],
+        "features": dataset["features"],
+        **code_version(),
+    }
+    baseline_metrics = {
+        f"{name.split(' ')[0]}.{metric}": value
+        for name, row in evaluation["baselines"].items()
+        for metric, value in row.items()
+    }
+    example = _frame(dataset, "test")[dataset["features"]].head(20)
+    tags = {"feature_service": dataset["feature_service"], "window": window["test_end"]}
+    run_id, uri = log_training_run(
+        settings,
+        booster,
+        params,
+        {**evaluation["metrics"], **baseline_metrics, "train_seconds": model["train_seconds"]},
+        [Path(p) for p in evaluation["artifacts"]],
+        example,
+        tags,
+    )
+    version = register_version(settings, uri, run_id)
+    reason = f"trained on {window['train_start']}..{window['train_end']} (run {run_id})"
+    move_alias(settings, CHALLENGER, version, "register", reason, ACTOR)
+    return {"run_id": run_id, "model_uri": uri, "version": version}
+
+
+def gate_model(
+    settings: Settings, dataset: dict[str, Any], registered: dict[str, Any]
+) -> dict[str, Any]:
+    """Run the promotion gate for the registered challenger and move aliases on its verdict."""
+    config = settings.training
+    test = _frame(dataset, "test")
+    version = int(registered["version"])
+    challenger = registered_scores(settings, version, test, f"challenger v{version}")
+    champion = alias_version(settings, CHAMPION)
+    if champion is None:
+        train = _frame(dataset, "train")
+        scores = baselines.popularity_scores(train, test, config.popularity_prior)
+        reference = Scores("popularity", scores, True)
+    else:
+        reference = registered_scores(settings, champion, test, f"champion v{champion}")
+    verdict = decide(test, challenger, reference, config, seed_of(settings), champion is None)
+    record_verdict(settings, version, verdict.summary())
+    if verdict.promote:
+        move_alias(settings, CHAMPION, version, "gate", verdict.summary(), ACTOR)
+        move_alias(settings, CHALLENGER, None, "retire", f"v{version} became champion", ACTOR)
+    return {"version": version, "champion_before": champion, **verdict.to_dict()}
+
+
+def run_all(settings: Settings, end: date) -> dict[str, Any]:
+    """Every step in order, as the train_ranker DAG runs them (for the CLI and tests)."""
+    dataset = build_dataset(settings, plan_window(settings, end))
+    model = fit_model(settings, dataset)
+    evaluation = evaluate_model(settings, dataset, model)
+    registered = register_model(settings, dataset, model, evaluation)
+    return {"evaluation": evaluation, **gate_model(settings, dataset, registered)}

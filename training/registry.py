@@ -1,0 +1,144 @@
+"""MLflow at the edges: tracking URI, experiment, one logged training run, registered versions.
+
+Tracking and registry default to SQLite in the data dir with artifacts beside it; a PostgreSQL
+URL (or an MLflow server) in settings.mlflow.tracking_uri runs the same code in production.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engageflow.settings import Settings
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+    from mlflow import MlflowClient
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def tracking_uri(settings: Settings) -> str:
+    """settings.mlflow.tracking_uri, else SQLite at <data_dir>/mlflow/mlflow.db."""
+    if settings.mlflow.tracking_uri:
+        return settings.mlflow.tracking_uri
+    folder = settings.root / "mlflow"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def artifact_root(settings: Settings) -> Path:
+    return (settings.mlflow.artifact_root or settings.root / "mlflow" / "artifacts").resolve()
+
+
+def connect(settings: Settings) -> MlflowClient:
+    """Point MLflow (tracking and registry) at the settings' store and return a client."""
+    import mlflow
+
+    uri = tracking_uri(settings)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow.MlflowClient(uri, uri)
+
+
+def experiment_id(client: MlflowClient, settings: Settings, name: str) -> str:
+    """The experiment's id, created with its artifacts under artifact_root when new."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    location = (artifact_root(settings) / name).as_uri()
+    return client.create_experiment(name, artifact_location=location)
+
+
+def code_version() -> dict[str, str]:
+    """The git commit of this checkout (when there is one) and the installed package version."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    try:
+        package = version("engageflow")
+    except PackageNotFoundError:
+        package = "unknown"
+    return {"git_commit": commit or "unknown", "package_version": package}
+
+
+def log_training_run(
+    settings: Settings,
+    booster: xgb.Booster,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    artifacts: list[Path],
+    input_example: Any,
+    tags: dict[str, str],
+) -> tuple[str, str]:
+    """One MLflow run with params, metrics, plots and the model (xgboost flavour).
+
+    Returns (run id, model URI). NaN metrics (e.g. calibration of a ranking objective) are
+    left out rather than logged as NaN.
+    """
+    import mlflow
+    import mlflow.xgboost
+    from mlflow.models import infer_signature
+
+    client = connect(settings)
+    experiment = experiment_id(client, settings, settings.mlflow.experiment)
+    example = input_example.astype("float32")
+    signature = infer_signature(example, booster.inplace_predict(example))
+    with mlflow.start_run(experiment_id=experiment, tags=tags) as run:
+        mlflow.log_params({key: _param(value) for key, value in params.items()})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
+        for path in artifacts:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+        info = mlflow.xgboost.log_model(
+            booster, name="model", signature=signature, input_example=example.head(5)
+        )
+    return run.info.run_id, info.model_uri
+
+
+def _param(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text[:6000]  # MLflow's param value limit
+
+
+def register(settings: Settings, model_uri: str, run_id: str) -> int:
+    """A new version of the registered model from a logged model; returns its number."""
+    import mlflow
+
+    connect(settings)
+    created = mlflow.register_model(
+        model_uri, settings.mlflow.registered_model, tags={"run_id": run_id}
+    )
+    return int(created.version)
+
+
+def alias_version(settings: Settings, alias: str) -> int | None:
+    """The version an alias points at, or None when the alias (or the model) does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    client = connect(settings)
+    try:
+        return int(
+            client.get_model_version_by_alias(settings.mlflow.registered_model, alias).version
+        )
+    except MlflowException:
+        return None
+
+
+def load_booster(settings: Settings, version: int) -> xgb.Booster:
+    """The native booster of a version: scores, not the labels the pyfunc flavour returns."""
+    import mlflow.xgboost
+
+    connect(settings)
+    return mlflow.xgboost.load_model(f"models:/{settings.mlflow.registered_model}/{version}")
+
+
+def record_verdict(settings: Settings, version: int, verdict: str) -> None:
+    """Keep the gate's verdict on the version itself, promoted or refused."""
+    client = connect(settings)
+    client.set_model_version_tag(settings.mlflow.registered_model, str(version), "gate", verdict)

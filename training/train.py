@@ -1,0 +1,170 @@
+"""Fit the XGBoost ranker: pointwise (good engagement) or pairwise/listwise grouped by request.
+
+Early stopping watches the validation window; the kept booster is cut at its best iteration.
+An optional random search over a few tree settings runs within a time budget, seeded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from engageflow.settings import TrainingConfig
+from training.columns import LABEL, check_frame
+
+SEARCH_SPACE: dict[str, list[Any]] = {
+    "max_depth": [3, 4, 6, 8],
+    "learning_rate": [0.05, 0.1, 0.2],
+    "min_child_weight": [1.0, 5.0, 20.0],
+    "subsample": [0.7, 0.85, 1.0],
+    "colsample_bytree": [0.6, 0.8, 1.0],
+}
+
+
+@dataclass
+class Trained:
+    """A fitted booster (cut at its best iteration) and what it took to fit it."""
+
+    booster: xgb.Booster
+    features: list[str]
+    params: dict[str, Any]
+    best_iteration: int
+    validation_score: float
+    imbalance: str  # how class imbalance was handled, for the run's params
+    positive_rate: float
+    seconds: float
+    trials: list[dict[str, Any]] = field(default_factory=list)
+
+
+def is_ranking(objective: str) -> bool:
+    return objective.startswith("rank:")
+
+
+def matrix(frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
+    """A DMatrix of the features and label; for ranking objectives sorted by request (qid)."""
+    if is_ranking(objective):
+        codes, _ = pd.factorize(frame["request_id"], sort=True)
+        order = np.argsort(codes, kind="stable")
+        frame = frame.iloc[order]
+        return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32), qid=codes[order])
+    return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32))
+
+
+def base_params(config: TrainingConfig, seed: int, positive_rate: float) -> tuple[dict, str]:
+    """XGBoost parameters from settings, and a description of the class-imbalance handling."""
+    params: dict[str, Any] = {
+        "objective": config.objective,
+        "tree_method": "hist",
+        "max_depth": config.max_depth,
+        "learning_rate": config.learning_rate,
+        "min_child_weight": config.min_child_weight,
+        "subsample": config.subsample,
+        "colsample_bytree": config.colsample_bytree,
+        "seed": seed,
+        "eval_metric": eval_metric(config),
+    }
+    if config.threads:
+        params["nthread"] = config.threads
+    if is_ranking(config.objective):
+        return params, "none (ranking objective: pairs within a request carry the imbalance)"
+    if config.imbalance == "scale_pos_weight":
+        params["scale_pos_weight"] = (1.0 - positive_rate) / positive_rate
+        return params, f"scale_pos_weight={params['scale_pos_weight']:.3f}"
+    return params, f"none (positive rate {positive_rate:.4f}; keeps probabilities calibrated)"
+
+
+def eval_metric(config: TrainingConfig) -> str:
+    """The early-stopping metric: log loss when pointwise, NDCG@k when ranking."""
+    return f"ndcg@{config.ranking_k}" if is_ranking(config.objective) else "logloss"
+
+
+def fit(
+    train: xgb.DMatrix,
+    valid: xgb.DMatrix,
+    params: dict[str, Any],
+    config: TrainingConfig,
+) -> tuple[xgb.Booster, int, float]:
+    """One early-stopped fit; the booster is cut at its best iteration."""
+    booster = xgb.train(
+        params,
+        train,
+        num_boost_round=config.num_boost_round,
+        evals=[(valid, "validation")],
+        early_stopping_rounds=config.early_stopping_rounds,
+        verbose_eval=False,
+    )
+    best = int(booster.best_iteration)
+    return booster[: best + 1], best, float(booster.best_score)
+
+
+def train_model(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    features: list[str],
+    config: TrainingConfig,
+    seed: int,
+) -> Trained:
+    """Fit on the train window, stop early on the validation window, search if budgeted."""
+    check_frame(train, features, "train window")
+    check_frame(valid, features, "validation window")
+    started = time.perf_counter()
+    positive_rate = float(train[LABEL].mean())
+    params, imbalance = base_params(config, seed, positive_rate)
+    dtrain = matrix(train, features, config.objective)
+    dvalid = matrix(valid, features, config.objective)
+    candidates = [params, *search_candidates(params, config, seed)]
+    sign = 1.0 if is_ranking(config.objective) else -1.0  # NDCG rises, log loss falls
+    trials: list[dict[str, Any]] = []
+    best: tuple[xgb.Booster, int, float, dict] | None = None
+    for number, candidate in enumerate(candidates):
+        over_budget = time.perf_counter() - started > config.search_budget_seconds
+        if number > 0 and over_budget:
+            break
+        booster, iteration, score = fit(dtrain, dvalid, candidate, config)
+        trials.append({**_searched(candidate), "best_iteration": iteration, "score": score})
+        if best is None or sign * score > sign * best[2]:
+            best = (booster, iteration, score, candidate)
+    assert best is not None
+    booster, iteration, score, chosen = best
+    return Trained(
+        booster=booster,
+        features=list(features),
+        params=chosen,
+        best_iteration=iteration,
+        validation_score=score,
+        imbalance=imbalance,
+        positive_rate=positive_rate,
+        seconds=time.perf_counter() - started,
+        trials=trials,
+    )
+
+
+def _searched(params: dict[str, Any]) -> dict[str, Any]:
+    return {key: params[key] for key in SEARCH_SPACE}
+
+
+def search_candidates(
+    params: dict[str, Any], config: TrainingConfig, seed: int
+) -> list[dict[str, Any]]:
+    """Seeded random draws from SEARCH_SPACE (none when the budget is zero)."""
+    if config.search_budget_seconds <= 0:
+        return []
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(config.search_max_trials - 1):
+        drawn = {key: values[rng.integers(len(values))] for key, values in SEARCH_SPACE.items()}
+        draws.append({**params, **drawn})
+    return draws
+
+
+def predict(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
+    """Scores for every row, in frame order (probabilities when pointwise)."""
+    features = booster.feature_names
+    if features is None:
+        raise ValueError("the booster has no feature names; train it from a DataFrame")
+    return booster.inplace_predict(frame[features]).astype(np.float64)
