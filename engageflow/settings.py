@@ -81,7 +81,7 @@ class QualityConfig(BaseModel):
 
 
 class FeastConfig(BaseModel):
-    """Where Feast keeps its registry and online store, and the shape of the features (feature_repo/).
+    """Where Feast keeps its registry and online store, and the features' shape (feature_repo/).
 
     Embedded: file registry and SQLite online store in <data_dir>/feast. The production profile
     uses Redis online and needs `registry_uri`, a SQLAlchemy URL such as

@@ -31,7 +31,7 @@ class Mismatch:
 
 
 def check_parity(settings: Settings, as_of: datetime) -> dict[str, int]:
-    """Compare sampled entities of every view (those stamped `as_of`); raise ParityError if any differ.
+    """Compare sampled entities of every view stamped `as_of`; raise ParityError on a difference.
 
     Returns how many entities were compared per view.
     """
