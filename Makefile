@@ -30,6 +30,7 @@ format: setup
 
 bench: setup  ## speed and quality measurements; results land in docs/benchmarks/
 	$(BIN)/python -m benchmarks.simulator
+	$(BIN)/python -m benchmarks.features
 
 clean:  ## remove the local data dir (simulated data, lake, Airflow home)
 	rm -rf .engageflow

@@ -50,14 +50,17 @@ def registry_config(settings: Settings) -> dict[str, Any]:
     return {"registry_type": "file", "path": str(path.expanduser().resolve())}
 
 
-def repo_config(settings: Settings) -> RepoConfig:
-    """The same configuration `feature_store.yaml` expands to under `feast_env(settings)`."""
+def repo_config(settings: Settings, offline_store: str = "duckdb") -> RepoConfig:
+    """The same configuration `feature_store.yaml` expands to under `feast_env(settings)`.
+
+    `offline_store="dask"` (Feast's file store) exists for the benchmark that compares them.
+    """
     (settings.root / "feast").mkdir(parents=True, exist_ok=True)
     return RepoConfig(
         project=settings.feast.project,
         provider="local",
         registry=registry_config(settings),
-        offline_store={"type": "duckdb"},
+        offline_store={"type": offline_store},
         online_store=online_store_config(settings),
         entity_key_serialization_version=3,
         repo_path=REPO_DIR,
