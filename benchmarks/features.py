@@ -133,7 +133,7 @@ def online(settings: Settings, label: str, users: int, rng: np.random.Generator)
         store.materialize(start_date=end, end_date=end, feature_views=[view])
         seconds = time.perf_counter() - start
         width = len(_refs(settings, view))
-        what = f"materialize {users:,} users, {view} ({width} feature values each)"
+        what = f"materialize {users:,} users, {view} ({width} value(s) per user)"
         out.append([what, label, f"{seconds:.1f} s", f"{users / seconds:,.0f} entities/s", ""])
     refs = _refs(settings, USER_ENGAGEMENT)
     for count in (1, 100):

@@ -37,8 +37,12 @@ def user_item_match(views: dict[str, FeatureView], request: RequestSource) -> On
         ):
             known = affinity is not None and topic is not None and 0 <= topic < len(affinity)
             match.append(float(affinity[topic]) if known else float("nan"))
-            timed = created is not None and asked is not None
-            age.append((asked.timestamp() - created) / 3600.0 if timed else float("nan"))
+            if created is None or asked is None:
+                age.append(float("nan"))
+                continue
+            # A datetime from the Python SDK, epoch seconds over HTTP (`feast serve`).
+            asked_s = asked.timestamp() if hasattr(asked, "timestamp") else float(asked)
+            age.append((asked_s - created) / 3600.0)
         return {"topic_affinity_match": match, "item_age_hours": age}
 
     return user_item_match
