@@ -32,6 +32,7 @@ bench: setup  ## speed and quality measurements; results land in docs/benchmarks
 	$(BIN)/python -m benchmarks.simulator
 	$(BIN)/python -m benchmarks.validation
 	$(BIN)/python -m benchmarks.training
+	$(BIN)/python -m benchmarks.features
 
 clean:  ## remove the local data dir (simulated data, lake, Airflow home)
 	rm -rf .engageflow

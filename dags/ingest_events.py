@@ -32,7 +32,10 @@ def ingest_events_dag() -> None:
         from engageflow.ingest import ingest_events
         from engageflow.settings import get_settings
 
-        return ingest_events(get_settings(), interval_day(context)).rows
+        day = interval_day(context)
+        # Downstream DAGs (build_features) read the day from the asset event.
+        context["outlet_events"][Asset(LAKE_EVENTS)].extra = {"day": day.isoformat()}
+        return ingest_events(get_settings(), day).rows
 
     ingest_catalog() >> ingest_events()
 

@@ -1,4 +1,4 @@
-"""The `engageflow` command line: simulate, import, ingest, summarise, run Airflow, demo."""
+"""The `engageflow` command line: simulate, import, ingest, summarise, features, Airflow, demo."""
 
 from __future__ import annotations
 
@@ -147,6 +147,62 @@ def airflow(ctx: typer.Context) -> None:
 
     result = run_airflow(get_settings(), *ctx.args, check=False)
     raise typer.Exit(result.returncode)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def feast(ctx: typer.Context) -> None:
+    """Run a `feast` command on feature_repo/ with this project's stores, e.g. `plan`, `apply`."""
+    from feature_repo.store import run_feast
+
+    result = run_feast(get_settings(), *ctx.args, check=False)
+    raise typer.Exit(result.returncode)
+
+
+features_app = typer.Typer(no_args_is_help=True, help="Show a user's or an item's online features.")
+app.add_typer(features_app, name="features")
+
+
+def _show_features(entity: str, key: str) -> None:
+    from feature_repo.online import entity_features
+
+    by_view = entity_features(get_settings(), entity, key)
+    if all(value is None for values in by_view.values() for value in values.values()):
+        console.print(
+            f"no online features for {entity} {key!r}: unknown id, or not materialized yet "
+            "(run the build_features DAG)"
+        )
+        raise typer.Exit(1)
+    table = Table(title=f"online features of {entity} {key}")
+    table.add_column("view", no_wrap=True)
+    table.add_column("feature", no_wrap=True)
+    table.add_column("value", justify="right")
+    for view, values in by_view.items():
+        for name, value in values.items():
+            table.add_row(view, name, _readable(value))
+    console.print(table)
+
+
+def _readable(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        head = ", ".join(f"{v:.3f}" for v in value[:4])
+        return f"[{head}{', ...' if len(value) > 4 else ''}] ({len(value)})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+@features_app.command("user")
+def features_user(user_id: Annotated[str, typer.Argument(help="the user id")]) -> None:
+    """A user's engagement stats and topic affinities, as served."""
+    _show_features("user", user_id)
+
+
+@features_app.command("item")
+def features_item(item_id: Annotated[str, typer.Argument(help="the item id")]) -> None:
+    """An item's engagement stats, profile and embedding, as served."""
+    _show_features("item", item_id)
 
 
 @app.command()

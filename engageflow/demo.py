@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from rich.console import Console
@@ -12,7 +13,7 @@ from engageflow.simulator import POLICIES, simulate
 
 
 def run_demo(settings: Settings, days: int, console: Console) -> None:
-    """Simulate `days`, then run the `ingest_events` DAG once per day with `airflow dags test`."""
+    """Simulate `days`, then run `ingest_events` and `build_features` per day (`dags test`)."""
     console.rule("simulate")
     for done in simulate(settings, days, POLICIES["random"]):
         console.print(f"{done.day}: {done.rows:,} events landed")
@@ -26,3 +27,8 @@ def run_demo(settings: Settings, days: int, console: Console) -> None:
         run_airflow(
             settings, "dags", "test", "ingest_events", (day + timedelta(days=1)).isoformat()
         )
+        # A scheduler would start build_features from ingest_events' asset event; `dags test`
+        # runs no scheduler, so the demo names the day in the conf instead.
+        console.rule(f"airflow dags test build_features ({day})")
+        conf = json.dumps({"day": day.isoformat()})
+        run_airflow(settings, "dags", "test", "build_features", "--conf", conf)

@@ -27,6 +27,7 @@ TAGS = ["engageflow"]
 
 # Asset names that join the stages (data-aware scheduling), see docs/architecture.md.
 LAKE_EVENTS = "engageflow.lake.events"
+FEATURES = "engageflow.features"
 
 
 def interval_day(context: Mapping[str, Any]) -> date:
@@ -39,3 +40,34 @@ def interval_day(context: Mapping[str, Any]) -> date:
             "schedule with CronDataIntervalTimetable('@daily', timezone='UTC')"
         )
     return start.date()
+
+
+def requested_days(context: Mapping[str, Any]) -> list[date]:
+    """The days an asset-triggered run should process, oldest first.
+
+    A manual run names one with the conf `{"day": "YYYY-MM-DD"}`; otherwise each triggering
+    asset event names its day in its extra (ingest_events sets `{"day": ...}`).
+    """
+    dag_run = context.get("dag_run")
+    conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
+    if conf.get("day"):
+        return [_parse_day(conf["day"], "run conf 'day'")]
+    days = {
+        _parse_day(event.extra["day"], f"asset event extra of {asset}")
+        for asset, events in (context.get("triggering_asset_events") or {}).items()
+        for event in events
+        if (event.extra or {}).get("day")
+    }
+    if not days:
+        raise ValueError(
+            'no day to process: trigger with the conf {"day": "YYYY-MM-DD"} or from an asset '
+            'event whose extra holds {"day": ...} (ingest_events sets it)'
+        )
+    return sorted(days)
+
+
+def _parse_day(value: object, where: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as err:
+        raise ValueError(f"{where}: {value!r} is not a day like 2026-01-31") from err

@@ -81,12 +81,29 @@ class QualityConfig(BaseModel):
 
 
 class FeastConfig(BaseModel):
-    """Where Feast keeps its registry and online store (feature_repo/); embedded by default."""
+    """Where Feast keeps its registry and online store, and the features' shape (feature_repo/).
+
+    Embedded: file registry and SQLite online store in <data_dir>/feast. The production profile
+    uses Redis online and needs `registry_uri`, a SQLAlchemy URL such as
+    `postgresql+psycopg://user@host:5432/feast`.
+    """
 
     project: str = "engageflow"
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_connection: str = "127.0.0.1:6379,db=0"  # Feast's format: host:port[,db=N][,password=]
     registry_uri: str | None = None  # default: a file in <data_dir>/feast; SQL URL in production
+    windows_days: list[int] = Field(default_factory=lambda: [1, 7, 28])
+    embedding_dim: int = Field(default=16, ge=2)
+    affinity_prior: float = Field(default=5.0, gt=0)  # pseudo-impressions that shrink affinities
+    ttl_days: int = Field(default=2, ge=1)  # a feature row serves this long: one missed run
+    parity_sample: int = Field(default=200, ge=1)  # entities per view the parity check compares
+
+    @model_validator(mode="after")
+    def _windows(self) -> FeastConfig:
+        if not self.windows_days or any(w < 1 for w in self.windows_days):
+            raise ValueError(f"windows_days must be positive day counts, got {self.windows_days}")
+        self.windows_days = sorted(set(self.windows_days))
+        return self
 
 
 class MlflowConfig(BaseModel):

@@ -13,16 +13,31 @@ from engageflow.simulator import POLICIES, simulate
 DAYS = [date(2026, 1, 1), date(2026, 1, 2)]
 
 
+def _dag_run(dagbag, day: date):
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+    return dagbag.get_dag("ingest_events").test(logical_date=end)
+
+
 def _run(dagbag, day: date) -> str:
-    dag = dagbag.get_dag("ingest_events")
-    run = dag.test(logical_date=datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC))
-    return run.state
+    return _dag_run(dagbag, day).state
+
+
+def _asset_extras(run_id: str) -> list[dict]:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = session.query(AssetEvent).filter(AssetEvent.source_run_id == run_id).all()
+        return [event.extra for event in events]
 
 
 def test_two_intervals_and_a_rerun(dagbag, settings: Settings) -> None:
     landed = {d.day: d.rows for d in simulate(settings, 2, POLICIES["random"])}
     for day in DAYS:
-        assert _run(dagbag, day) == "success"
+        run = _dag_run(dagbag, day)
+        assert run.state == "success"
+        # build_features learns the day from the asset event.
+        assert _asset_extras(run.run_id) == [{"day": day.isoformat()}]
     first = {day: lake.read_partition(settings.root, "lake", "events", day) for day in DAYS}
     assert {day: t.num_rows for day, t in first.items()} == landed
 

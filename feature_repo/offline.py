@@ -1,0 +1,56 @@
+"""Compute a day's features from the lake, validate them, write the offline tables atomically."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pyarrow as pa
+
+from engageflow import lake, schema
+from engageflow.errors import DataError
+from engageflow.lake import day_bounds
+from engageflow.settings import Settings
+from feature_repo.compute import compute_features, lookback_days
+from feature_repo.sources import AREA
+from feature_repo.tables import VIEWS
+from feature_repo.validate import validate_features
+
+EVENT_COLUMNS = ["ts", "user_id", "item_id", "event_type", "dwell_seconds", "request_id"]
+
+
+class LakeDayMissing(DataError, FileNotFoundError):
+    """The lake lacks the day a feature run needs; the message says how to fill it."""
+
+
+def read_inputs(settings: Settings, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events of the lookback window ending with `day`, and the catalog as of `day`."""
+    root = settings.root
+    catalog = lake.read_partition(root, "lake", "items", day, schema.ITEMS)
+    parts = [
+        lake.read_partition(root, "lake", "events", day - timedelta(days=back), schema.EVENTS)
+        for back in range(lookback_days(settings))
+    ]
+    if catalog is None or parts[0] is None:
+        raise LakeDayMissing(
+            f"lake has no events or catalog for {day} under {root / 'lake'}: "
+            f"run the ingest_events DAG (or `engageflow ingest --day {day}`) first."
+        )
+    events = pa.concat_tables([p.select(EVENT_COLUMNS) for p in parts if p is not None])
+    return events.to_pandas(), catalog.to_pandas()
+
+
+def build_offline(settings: Settings, day: date) -> dict[str, int]:
+    """Write `features/<view>/date=day/` for every view (stamped day + 1), after validation."""
+    events, catalog = read_inputs(settings, day)
+    tables = compute_features(events, catalog, day_bounds(day)[1], settings)
+    validate_features(tables, settings, day)
+    for view in VIEWS:
+        lake.write_partition(tables[view], settings.root, AREA, view, day)
+    return {view: tables[view].num_rows for view in VIEWS}
+
+
+def latest_feature_day(settings: Settings) -> date | None:
+    """The newest day with a written feature table (every view is written together)."""
+    days = list(lake.partition_days(settings.root, AREA, VIEWS[0]))
+    return days[-1] if days else None

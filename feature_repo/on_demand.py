@@ -1,0 +1,48 @@
+"""Features computed at request time from stored features and the request itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feast import FeatureView, Field, RequestSource
+from feast.on_demand_feature_view import OnDemandFeatureView, on_demand_feature_view
+from feast.types import Float64
+
+from feature_repo.tables import ITEM_PROFILE, USER_TOPIC_AFFINITY
+
+
+def user_item_match(views: dict[str, FeatureView], request: RequestSource) -> OnDemandFeatureView:
+    """`topic_affinity_match` (the user's affinity for the item's topic), `item_age_hours`."""
+
+    # Feast serializes this function by value into the registry: it must not refer to anything
+    # outside its own body. Unknown values are NaN, not None: Feast infers the output types by
+    # calling it on sample rows, and XGBoost reads NaN as missing.
+    @on_demand_feature_view(
+        sources=[views[USER_TOPIC_AFFINITY], views[ITEM_PROFILE], request],
+        schema=[
+            Field(name="topic_affinity_match", dtype=Float64),
+            Field(name="item_age_hours", dtype=Float64),
+        ],
+        mode="python",
+        description="Computed per (user, item) at request time; needs request_ts.",
+    )
+    def user_item_match(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        match, age = [], []
+        for affinity, topic, created, asked in zip(
+            inputs["topic_affinity"],
+            inputs["topic"],
+            inputs["created_at_epoch_s"],
+            inputs["request_ts"],
+            strict=True,
+        ):
+            known = affinity is not None and topic is not None and 0 <= topic < len(affinity)
+            match.append(float(affinity[topic]) if known else float("nan"))
+            if created is None or asked is None:
+                age.append(float("nan"))
+                continue
+            # A datetime from the Python SDK, epoch seconds over HTTP (`feast serve`).
+            asked_s = asked.timestamp() if hasattr(asked, "timestamp") else float(asked)
+            age.append((asked_s - created) / 3600.0)
+        return {"topic_affinity_match": match, "item_age_hours": age}
+
+    return user_item_match

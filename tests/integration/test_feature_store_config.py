@@ -1,0 +1,74 @@
+"""One FeatureStore from settings: the yaml the CLI reads agrees with it, and the production
+profile runs on a SQL registry in PostgreSQL and Redis online."""
+
+from __future__ import annotations
+
+import pytest
+from feast.repo_config import load_repo_config
+
+from engageflow.settings import Settings
+from feature_repo.apply import apply_if_changed
+from feature_repo.materialize import materialize_days
+from feature_repo.parity import check_parity
+from feature_repo.store import (
+    REPO_DIR,
+    FeastSettingsError,
+    feast_env,
+    feature_store,
+    repo_config,
+)
+from feature_repo.tables import VIEWS
+from tests.integration.conftest import FEATURE_DAYS
+
+
+def _yaml_config(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    for name, value in feast_env(settings).items():
+        monkeypatch.setenv(name, value)
+    return load_repo_config(REPO_DIR, REPO_DIR / "feature_store.yaml")
+
+
+@pytest.mark.parametrize("production", [False, True])
+def test_feature_store_yaml_expands_to_the_config_built_from_settings(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, production: bool
+) -> None:
+    if production:
+        settings.profile = "production"
+        settings.feast.registry_uri = "postgresql+psycopg://postgres@127.0.0.1:5432/feast"
+    from_yaml, built = _yaml_config(settings, monkeypatch), repo_config(settings)
+    assert from_yaml.project == built.project == settings.feast.project
+    assert from_yaml.registry.model_dump() == built.registry.model_dump()
+    assert from_yaml.online_store.model_dump() == built.online_store.model_dump()
+    assert built.online_store.type == ("redis" if production else "sqlite")
+    assert built.registry.registry_type == ("sql" if production else "file")
+    assert from_yaml.offline_store.type == built.offline_store.type == "duckdb"
+
+
+def test_production_without_a_registry_url_is_refused_with_the_setting_to_set(
+    settings: Settings,
+) -> None:
+    settings.profile = "production"
+    with pytest.raises(FeastSettingsError, match="ENGAGEFLOW_FEAST__REGISTRY_URI"):
+        feature_store(settings)
+
+
+def test_production_profile_on_postgres_registry_and_redis(
+    feature_world: Settings, postgres_url: str, redis_db: str
+) -> None:
+    settings = feature_world
+    settings.profile = "production"
+    settings.feast.registry_uri = postgres_url
+    settings.feast.redis_connection = redis_db
+    settings.feast.parity_sample = 20
+    assert "CREATE feature view user_engagement" in apply_if_changed(settings)
+    assert apply_if_changed(settings) == []  # unchanged definitions: no apply
+    fresh = feature_store(settings)  # a new process would see the same registry
+    assert sorted(fv.name for fv in fresh.list_feature_views()) == sorted(VIEWS)
+    assert fresh.get_feature_service("ranker_v1").name == "ranker_v1"
+    done = materialize_days(settings, FEATURE_DAYS)
+    assert check_parity(settings, done.end)["item_profile"] == 20
+    settings.feast.ttl_days += 1  # a changed definition is applied, once
+    changes = apply_if_changed(settings)
+    assert {f"UPDATE feature view {view}" for view in VIEWS} <= set(changes), changes
+    assert apply_if_changed(settings) == []
+    ttl = feature_store(settings).get_feature_view("user_engagement").ttl
+    assert ttl.days == settings.feast.ttl_days
