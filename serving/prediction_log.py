@@ -1,7 +1,7 @@
-"""The prediction log: every served slate, batched off the request path into the landing zone.
+"""The prediction log: every served slate, batched off the request path into the lake.
 
 `append` only puts the slate on a queue; a writer thread turns batches into Parquet files
-`landing/predictions/date=D/<writer>-<seq>.parquet`, each written atomically, every
+`lake/predictions/date=D/<writer>-<seq>.parquet`, each written atomically, every
 `flush_seconds` or `batch_rows` rows, whichever comes first. `close` flushes what is left, so a
 clean shutdown loses nothing; a crash loses at most the last unflushed interval.
 """
@@ -113,7 +113,7 @@ class PredictionLog:
         for day in sorted({slate.ts.date() for slate in slates}):
             group = [slate for slate in slates if slate.ts.date() == day]
             table = to_table(group)
-            folder = lake.partition_dir(self._root, "landing", "predictions", day)
+            folder = lake.partition_dir(self._root, "lake", "predictions", day)
             lake.write_atomic(table, folder / f"{self._writer}-{self._seq:08d}.parquet")
             self._seq += 1
             self.written_rows += table.num_rows

@@ -31,7 +31,7 @@ def _slate(n: int, items: int = 3) -> ServedSlate:
 
 
 def _logged(settings: Settings) -> pd.DataFrame:
-    table = lake.read_partition(settings.root, "landing", "predictions", DAY, schema.PREDICTIONS)
+    table = lake.read_partition(settings.root, "lake", "predictions", DAY, schema.PREDICTIONS)
     return table.to_pandas()
 
 
@@ -50,7 +50,7 @@ def test_served_equals_logged_from_many_threads(settings: Settings) -> None:
     assert len(logged) == 4 * 400 * 3 == log.written_rows
     assert logged["request_id"].nunique() == 1600
     assert not logged.duplicated(["request_id", "item_id"]).any()
-    files = lake.partition_files(settings.root, "landing", "predictions", DAY)
+    files = lake.partition_files(settings.root, "lake", "predictions", DAY)
     assert len(files) > 1  # batched, not one file per slate nor one at the end only
 
 
