@@ -19,9 +19,9 @@ import pandas as pd
 import xgboost as xgb
 
 from benchmarks.report import write_results
-from engageflow.ingest import ingest_catalog, ingest_events
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES, simulate
+from feature_repo.backfill import backfill
 from training import pipeline
 from training.train import base_params, eval_metric, matrix
 
@@ -61,9 +61,7 @@ def main() -> None:
             training={"train_days": args.train_days},
         )
         days = args.train_days + 2
-        for done in simulate(settings, days, POLICIES["random"]):
-            ingest_catalog(settings, done.day)
-            ingest_events(settings, done.day)
+        backfill(settings, [done.day for done in simulate(settings, days, POLICIES["random"])])
         end = settings.simulation.start + timedelta(days=days - 1)
         dataset = pipeline.build_dataset(settings, pipeline.plan_window(settings, end))
         rows = len(pd.read_parquet(dataset["paths"]["train"], columns=["good"]))
@@ -98,9 +96,9 @@ def main() -> None:
         f"python -m benchmarks.training --requests {args.requests} --train-days {args.train_days}",
         ["what", "value", "note"],
         table,
-        notes="Features are the interim catalog + user-history features (training/frames.py) "
-        "until the Feast dataset is wired. The oracle scores with the simulator's true "
-        "P(good), which knows each user's latent topic preferences.",
+        notes="Features: the `ranker_v1` FeatureService, point-in-time joined through Feast's "
+        "DuckDB offline store (training/dataset.py). The oracle scores with the simulator's "
+        "true P(good), which knows each user's latent topic preferences.",
     )
     print(path.read_text())
 

@@ -71,3 +71,9 @@ def _parse_day(value: object, where: str) -> date:
         return date.fromisoformat(str(value))
     except ValueError as err:
         raise ValueError(f"{where}: {value!r} is not a day like 2026-01-31") from err
+
+
+def end_day(context: Mapping[str, Any]) -> date:
+    """The last day a training run tests on: the `end` param when given, else the run's day."""
+    given = (context.get("params") or {}).get("end")
+    return _parse_day(given, "param 'end'") if given else interval_day(context)

@@ -120,6 +120,7 @@ class MlflowConfig(BaseModel):
 class TrainingConfig(BaseModel):
     """The rolling window and the ranker's learning setup (training/)."""
 
+    feature_service: str = "ranker_v1"  # the Feast FeatureService a new model trains on
     train_days: int = Field(default=7, ge=1)
     validation_days: int = Field(default=1, ge=1)
     test_days: int = Field(default=1, ge=1)

@@ -51,6 +51,12 @@ def load_suite(name: str):  # -> ExpectationSuite (GX is imported lazily: it is 
     return ExpectationSuite(**json.loads((SUITES_DIR / f"{name}.json").read_text()))
 
 
+def _suite(spec: Mapping[str, Any]):
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    return ExpectationSuite(**spec)
+
+
 @cache
 def _dataframes():
     """One ephemeral GX context per process, with a pandas asset for whole-DataFrame batches."""
@@ -65,12 +71,14 @@ def _dataframes():
 
 def validate(
     frame: pd.DataFrame,
-    suite_name: str,
+    suite_name: str | Mapping[str, Any],
     parameters: Mapping[str, Any] | None = None,
     rows_are_records: bool = True,
     name: str | None = None,
 ) -> Validation:
     """Validate `frame` (positional index) with a suite; dynamic values go in as `parameters`.
+
+    `suite_name` names a reviewed JSON suite, or is a suite spec built in Python (same shape).
 
     With `rows_are_records=False` (e.g. a one-row summary) every failure condemns the batch.
     """
@@ -83,11 +91,11 @@ def validate(
     row_level = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
     batch = _dataframes().get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(
-        load_suite(suite_name),
+        load_suite(suite_name) if isinstance(suite_name, str) else _suite(suite_name),
         expectation_parameters=dict(parameters or {}),
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
     )
-    out = Validation(name or suite_name, result)
+    out = Validation(name or result.suite_name, result)
     for outcome in result.results:
         if outcome.success:
             continue

@@ -1,7 +1,8 @@
 """The gate between computing features and writing them: nothing bad reaches the offline store.
 
-`validate_features` is the call point for the Great Expectations feature suites
-(expectations/); until they land it checks what every table must hold.
+Each table is validated with its GX suite (expectations/derived_suites.py, built from the
+table's schema); on failure the validation results (JSON and Data Docs) go to
+`quarantine/features/<view>/date=D/` and nothing of the day is written.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engageflow.errors import DataError
 from engageflow.lake import day_bounds
 from engageflow.settings import Settings
-from feature_repo.tables import KEY, TIMESTAMP
+from feature_repo.tables import KEY, TIMESTAMP, table_schemas
 
 
 class FeatureValidationError(DataError):
@@ -22,20 +22,27 @@ class FeatureValidationError(DataError):
 
 
 def validate_features(tables: dict[str, pa.Table], settings: Settings, day: date) -> None:
-    """Raise FeatureValidationError unless every table has unique, non-null keys stamped at D+1."""
+    """Raise FeatureValidationError unless every table passes its GX suite."""
+    from expectations.derived_suites import feature_table_suite
+    from expectations.gate import validate
+    from expectations.quarantine import clear_quarantine, write_quarantine
+
     end = day_bounds(day)[1]
+    schemas = table_schemas(settings.feast)
     problems = []
     for view, table in tables.items():
-        keys = table.column(KEY[view])
-        if keys.null_count:
-            problems.append(f"{view}: {keys.null_count} null {KEY[view]}")
-        if pc.count_distinct(keys).as_py() != table.num_rows - keys.null_count:
-            problems.append(f"{view}: duplicate {KEY[view]} values")
-        stamps = pc.unique(table.column(TIMESTAMP)).to_pylist()
-        if any(stamp != end for stamp in stamps):
-            problems.append(f"{view}: {TIMESTAMP} must all be {end}, found {stamps[:3]}")
+        suite = feature_table_suite(view, schemas[view], KEY[view], TIMESTAMP)
+        frame = table.to_pandas()
+        checked = validate(frame, suite, {"window_end": end}, rows_are_records=False, name=view)
+        dataset = f"features/{view}"
+        if checked.passed:
+            clear_quarantine(settings.root, dataset, day)
+            continue
+        report = {"view": view, "day": day.isoformat(), "failures": checked.batch_failures}
+        where = write_quarantine(settings.root, dataset, day, report, [checked])
+        problems.append(f"{view}: {'; '.join(checked.batch_failures)} (report: {where})")
     if problems:
         raise FeatureValidationError(
-            f"features for {day} failed validation, nothing was written: {'; '.join(problems)}. "
+            f"features for {day} failed validation, nothing was written: {' | '.join(problems)}. "
             "Fix the transform or the lake data, then rerun the day."
         )

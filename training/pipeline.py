@@ -12,13 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from engageflow import lake
+from engageflow.errors import DataError
 from engageflow.settings import Settings
-from training import baselines, frames, metrics, plots
+from training import baselines, metrics, plots
 from training.columns import LABEL, TRUTH_COLUMN
+from training.dataset import training_frame
 from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
 from training.gate import decide
 from training.history import CHALLENGER, CHAMPION, move_alias
@@ -52,22 +55,49 @@ def plan_window(settings: Settings, end: date) -> dict[str, str]:
     return window.to_dict()
 
 
-def build_dataset(settings: Settings, window: dict[str, str]) -> dict[str, Any]:
-    """INTERIM (until the Feast dataset is wired): frames of each split, written as Parquet."""
+def build_dataset(
+    settings: Settings, window: dict[str, str], broken_features: str | None = None
+) -> dict[str, Any]:
+    """Each split joined with the FeatureService's features through Feast, written as Parquet.
+
+    `broken_features` ("*" or comma-separated names) shuffles those features across the train
+    rows: a deliberately broken model, to show the gate refusing it.
+    """
     days = Window.from_dict(window)
     folder = run_dir(settings, window)
+    service = settings.training.feature_service
     truth = all(lake.partition_files(settings.root, "truth", "impressions", d) for d in days.test)
-    paths = {}
+    paths, features = {}, []
     for split in SPLITS:
-        frame = frames.interim_frame(settings, getattr(days, split), split == "test" and truth)
+        frame, features = training_frame(
+            settings, getattr(days, split), service, with_truth=split == "test" and truth
+        )
+        if split == "train" and broken_features:
+            frame = shuffle_features(frame, features, broken_features, seed_of(settings))
         table = pa.Table.from_pandas(frame, preserve_index=False)
         paths[split] = str(lake.write_atomic(table, folder / f"{split}.parquet"))
     return {
         "window": window,
         "paths": paths,
-        "features": frames.INTERIM_FEATURES,
-        "feature_service": frames.INTERIM_FEATURE_SERVICE,
+        "features": features,
+        "feature_service": service,
+        "broken_features": broken_features,
     }
+
+
+def shuffle_features(
+    frame: pd.DataFrame, features: list[str], which: str, seed: int
+) -> pd.DataFrame:
+    """`frame` with the named features (or "*": all) permuted across rows."""
+    names = features if which == "*" else [n.strip() for n in which.split(",")]
+    unknown = sorted(set(names) - set(features))
+    if unknown:
+        raise DataError(f"cannot break unknown features {unknown}; the features are {features}")
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    for name in names:
+        out[name] = rng.permutation(out[name].to_numpy())
+    return out
 
 
 def _frame(dataset: dict[str, Any], split: str) -> pd.DataFrame:
@@ -160,6 +190,7 @@ def register_model(
     dataset: dict[str, Any],
     model: dict[str, Any],
     evaluation: dict[str, Any],
+    reason: str = "manual run",
 ) -> dict[str, Any]:
     """Log the MLflow run, register a new version and point `challenger` at it."""
     booster = _booster(model["model_path"])
@@ -178,7 +209,12 @@ def register_model(
         for metric, value in row.items()
     }
     example = _frame(dataset, "test")[dataset["features"]].head(20)
-    tags = {"feature_service": dataset["feature_service"], "window": window["test_end"]}
+    tags = {
+        "feature_service": dataset["feature_service"],
+        "window": window["test_end"],
+        "trigger_reason": reason,
+        "broken_features": str(dataset.get("broken_features")),
+    }
     run_id, uri = log_training_run(
         settings,
         booster,
@@ -189,8 +225,8 @@ def register_model(
         tags,
     )
     version = register_version(settings, uri, run_id)
-    reason = f"trained on {window['train_start']}..{window['train_end']} (run {run_id})"
-    move_alias(settings, CHALLENGER, version, "register", reason, ACTOR)
+    why = f"{reason}: trained on {window['train_start']}..{window['train_end']} (run {run_id})"
+    move_alias(settings, CHALLENGER, version, "register", why, ACTOR)
     return {"run_id": run_id, "model_uri": uri, "version": version}
 
 
@@ -217,9 +253,9 @@ def gate_model(
     return {"version": version, "champion_before": champion, **verdict.to_dict()}
 
 
-def run_all(settings: Settings, end: date) -> dict[str, Any]:
+def run_all(settings: Settings, end: date, broken_features: str | None = None) -> dict[str, Any]:
     """Every step in order, as the train_ranker DAG runs them (for the CLI and tests)."""
-    dataset = build_dataset(settings, plan_window(settings, end))
+    dataset = build_dataset(settings, plan_window(settings, end), broken_features)
     model = fit_model(settings, dataset)
     evaluation = evaluate_model(settings, dataset, model)
     registered = register_model(settings, dataset, model, evaluation)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
+from worlds import featured_lake
 
 from engageflow.errors import DataError
-from engageflow.ingest import ingest_catalog, ingest_events
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
 from training import pipeline
 from training.history import CHALLENGER, CHAMPION, champion_stack, moves, promote, rollback
 from training.registry import alias_version, connect, tracking_uri
@@ -22,25 +20,11 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def world(settings: Settings) -> Settings:
-    """Eight simulated, ingested days; enough requests that model differences are measurable."""
+    """Eight simulated days, ingested and with features; enough requests to tell models apart."""
     settings.simulation.requests_per_day = 2_000
     settings.training.train_days = 4
     settings.training.threads = 1
-    for done in simulate(settings, 8, POLICIES["random"]):
-        ingest_catalog(settings, done.day)
-        ingest_events(settings, done.day)
-    return settings
-
-
-def _shuffled(dataset: dict, settings: Settings) -> dict:
-    """The same dataset with every feature shuffled across train rows: a broken model."""
-    train = pd.read_parquet(dataset["paths"]["train"])
-    rng = np.random.default_rng(0)
-    for column in dataset["features"]:
-        train[column] = rng.permutation(train[column].to_numpy())
-    path = settings.root / "broken-train.parquet"
-    train.to_parquet(path)
-    return {**dataset, "paths": {**dataset["paths"], "train": str(path)}}
+    return featured_lake(settings, 8)
 
 
 def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
@@ -53,8 +37,8 @@ def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
     assert alias_version(settings, CHAMPION) == 1
     assert alias_version(settings, CHALLENGER) is None  # retired on promotion
 
-    dataset = pipeline.build_dataset(settings, pipeline.plan_window(settings, date(2026, 1, 8)))
-    broken = _shuffled(dataset, settings)
+    window = pipeline.plan_window(settings, date(2026, 1, 8))
+    broken = pipeline.build_dataset(settings, window, broken_features="*")
     model = pipeline.fit_model(settings, broken)
     evaluation = pipeline.evaluate_model(settings, broken, model)
     assert "champion v1" in evaluation["baselines"]
@@ -111,7 +95,7 @@ def test_a_run_logs_what_reproduces_it(world: Settings) -> None:
     params = run.data.params
     assert params["window.train_start"] == "2026-01-02"
     assert params["window.test_end"] == "2026-01-07"
-    assert params["feature_service"] == "interim_catalog_features"
+    assert params["feature_service"] == "ranker_v1"
     assert params["seed"] == str(settings.seed)
     assert params["imbalance"].startswith("none")
     assert len(params["git_commit"]) == 40 and params["package_version"] == "0.1.0"

@@ -1,0 +1,83 @@
+"""train_ranker: window -> dataset -> train -> evaluate -> register -> gate.
+
+Daily, for the window whose test day is the run's day; on demand with params (the trigger form
+or a conf): `end` (last test day), `reason` (recorded on the model), `broken_features` (a test
+switch that shuffles features, to see the gate refuse a bad model). monitor_drift triggers it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+
+from engageflow.runs import DEFAULT_ARGS, TAGS, end_day
+
+
+@dag(
+    dag_id="train_ranker",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "training"],
+    doc_md=__doc__,
+    params={
+        "end": Param(None, type=["null", "string"], description="last test day, YYYY-MM-DD"),
+        "reason": Param("scheduled retrain", type="string", description="why this run"),
+        "broken_features": Param(None, type=["null", "string"], description='"*" or names'),
+    },
+)
+def train_ranker_dag() -> None:
+    @task
+    def window(**context) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import plan_window
+
+        return plan_window(get_settings(), end_day(context))
+
+    @task
+    def dataset(planned: dict, **context) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import build_dataset
+
+        broken = context["params"].get("broken_features")
+        return build_dataset(get_settings(), planned, broken)
+
+    @task
+    def train(data: dict) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import fit_model
+
+        return fit_model(get_settings(), data)
+
+    @task
+    def evaluate(data: dict, model: dict) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import evaluate_model
+
+        return evaluate_model(get_settings(), data, model)
+
+    @task
+    def register(data: dict, model: dict, evaluation: dict, **context) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import register_model
+
+        reason = context["params"]["reason"]
+        return register_model(get_settings(), data, model, evaluation, reason)
+
+    @task
+    def gate(data: dict, registered: dict) -> dict:
+        from engageflow.settings import get_settings
+        from training.pipeline import gate_model
+
+        return gate_model(get_settings(), data, registered)
+
+    data = dataset(window())
+    model = train(data)
+    evaluation = evaluate(data, model)
+    gate(data, register(data, model, evaluation))
+
+
+train_ranker_dag()

@@ -1,0 +1,48 @@
+"""Real `train_ranker` runs: the first model beats popularity and is promoted; a model trained on
+deliberately broken features is registered but refused, and the champion stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from worlds import featured_lake
+
+from engageflow.settings import Settings
+from training.history import CHALLENGER, CHAMPION, moves
+from training.registry import alias_version, connect
+
+
+@pytest.fixture
+def world(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    # DAG tasks read settings from the environment, like any Airflow worker.
+    for name, value in {"TRAIN_DAYS": "4", "THREADS": "1"}.items():
+        monkeypatch.setenv(f"ENGAGEFLOW_TRAINING__{name}", value)
+    settings.training.train_days, settings.training.threads = 4, 1
+    settings.simulation.requests_per_day = 2_000
+    return featured_lake(settings, 7)
+
+
+def _run(dagbag, conf: dict) -> str:
+    dag = dagbag.get_dag("train_ranker")
+    return dag.test(logical_date=datetime(2026, 1, 8, tzinfo=UTC), run_conf=conf).state
+
+
+def test_train_register_promote_then_refuse_a_broken_model(dagbag, world: Settings) -> None:
+    assert _run(dagbag, {"reason": "first model"}) == "success"
+    assert alias_version(world, CHAMPION) == 1
+    run = connect(world).get_run(
+        connect(world).get_model_version(world.mlflow.registered_model, "1").run_id
+    )
+    assert run.data.params["feature_service"] == "ranker_v1"
+    assert run.data.params["window.test_end"] == "2026-01-07"
+    assert run.data.tags["trigger_reason"] == "first model"
+    assert run.data.metrics["ndcg_at_10"] > run.data.metrics["popularity.ndcg_at_10"]
+
+    assert _run(dagbag, {"reason": "broken on purpose", "broken_features": "*"}) == "success"
+    assert alias_version(world, CHALLENGER) == 2  # registered ...
+    assert alias_version(world, CHAMPION) == 1  # ... but refused by the gate
+    tags = connect(world).get_model_version(world.mlflow.registered_model, "2").tags
+    assert tags["gate"].startswith("refused")
+    kinds = [(m.alias, m.kind, m.version) for m in moves(world)]
+    assert ("champion", "gate", 1) in kinds and ("challenger", "register", 2) in kinds

@@ -1,0 +1,93 @@
+"""The training set: logged impressions with their labels, point-in-time joined with the
+features of a FeatureService through Feast's offline store (DuckDB over the feature tables).
+
+An impression shown at t gets the newest feature rows stamped at or before t (built from events
+before that stamp), and the on-demand features computed with `request_ts = t`: exactly what the
+ranker would have read online at that moment, so the model trains and serves on one definition.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from engageflow import lake, schema
+from engageflow.errors import DataError
+from engageflow.labels import IMPRESSION_KEY, impression_labels
+from engageflow.settings import Settings
+from training.columns import META_COLUMNS, TRUTH_COLUMN
+
+ROW = "_row"
+
+
+def service_features(store, service_name: str) -> list[str]:
+    """The FeatureService's feature names, in its declared order (the model's column order)."""
+    service = store.get_feature_service(service_name)
+    return [f.name for view in service.feature_view_projections for f in view.features]
+
+
+def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.DataFrame:
+    """One day's impressions with their labels (and the simulator's true p_good if asked)."""
+    events = lake.read_partition(settings.root, "lake", "events", day, schema.EVENTS)
+    if events is None:
+        raise DataError(f"no lake/events for {day}: ingest (or simulate) that day first")
+    frame = impression_labels(events.to_pandas(), settings.labels)
+    if with_truth:
+        truth = lake.read_partition(settings.root, "truth", "impressions", day)
+        if truth is not None:
+            truth = truth.to_pandas()[[*IMPRESSION_KEY, TRUTH_COLUMN]]
+            frame = frame.merge(truth, on=IMPRESSION_KEY, how="left", validate="one_to_one")
+    return frame
+
+
+def join_features(store, impressions: pd.DataFrame, service_name: str) -> pd.DataFrame:
+    """`impressions` plus the service's features as of each impression's time, same row order."""
+    entity = pd.DataFrame(
+        {
+            "user_id": impressions["user_id"].to_numpy(),
+            "item_id": impressions["item_id"].to_numpy(),
+            "event_timestamp": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
+            "request_ts": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
+            ROW: np.arange(len(impressions)),
+        }
+    )
+    features = service_features(store, service_name)
+    joined = store.get_historical_features(
+        entity_df=entity, features=store.get_feature_service(service_name)
+    ).to_df()
+    # DuckDB does not keep the entity order; every entity row comes back once.
+    joined = joined.sort_values(ROW).reset_index(drop=True)
+    if len(joined) != len(impressions):
+        raise DataError(f"feature join returned {len(joined)} rows for {len(impressions)}")
+    out = impressions.reset_index(drop=True).copy()
+    for name in features:
+        out[name] = pd.to_numeric(joined[name], errors="coerce").astype("float32")
+    return out
+
+
+def training_frame(
+    settings: Settings, days: list[date], service_name: str, with_truth: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """The days' labelled impressions joined with `service_name`'s features, in time order."""
+    from expectations.derived_suites import training_set_suite
+    from expectations.gate import validate
+    from feature_repo.store import feature_store
+
+    store = feature_store(settings)
+    impressions = pd.concat(
+        [labelled_impressions(settings, day, with_truth) for day in days], ignore_index=True
+    ).sort_values(["ts", "request_id", "position"], kind="stable")
+    frame = join_features(store, impressions, service_name)
+    features = service_features(store, service_name)
+    keep = [*META_COLUMNS, *features] + ([TRUTH_COLUMN] if TRUTH_COLUMN in frame else [])
+    frame = frame[keep]
+    frame["propensity"] = frame["propensity"].astype(np.float64)
+    checked = validate(frame, training_set_suite(META_COLUMNS, features), rows_are_records=False)
+    if not checked.passed:
+        raise DataError(
+            f"training set for {days[0]}..{days[-1]} failed its checks: "
+            f"{'; '.join(checked.batch_failures)}"
+        )
+    return frame, features
