@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from engageflow.settings import Settings
@@ -29,9 +30,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_airflow(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the `airflow` CLI with the project's environment."""
+def run_airflow(
+    settings: Settings, *args: str, check: bool = True, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the `airflow` CLI with the project's environment (plus `extra_env`)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **airflow_env(settings)}
+    env = {**os.environ, **airflow_env(settings), **(extra_env or {})}
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run([str(airflow), *args], env=env, check=check)

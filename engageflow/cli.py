@@ -206,12 +206,13 @@ def features_item(item_id: Annotated[str, typer.Argument(help="the item id")]) -
 
 
 @app.command()
-def demo(days: Annotated[int, typer.Option(min=1)] = 3) -> None:
-    """Simulate a few days, ingest each through a real Airflow DAG run, and summarise."""
+def demo(days: Annotated[int, typer.Option(min=3)] = 5) -> None:
+    """Simulate days, then run ingest, features and training as real Airflow DAG runs."""
     from engageflow.demo import run_demo
 
     run_demo(get_settings(), days, console)
     summary()
+    model_history(alias="champion")
 
 
 Reason = Annotated[str, typer.Option(help="why: kept in the alias history")]

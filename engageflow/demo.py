@@ -13,7 +13,7 @@ from engageflow.simulator import POLICIES, simulate
 
 
 def run_demo(settings: Settings, days: int, console: Console) -> None:
-    """Simulate `days`, then run `ingest_events` and `build_features` per day (`dags test`)."""
+    """Simulate `days`; run `ingest_events` and `build_features` per day, then `train_ranker`."""
     console.rule("simulate")
     for done in simulate(settings, days, POLICIES["random"]):
         console.print(f"{done.day}: {done.rows:,} events landed")
@@ -32,3 +32,14 @@ def run_demo(settings: Settings, days: int, console: Console) -> None:
         console.rule(f"airflow dags test build_features ({day})")
         conf = json.dumps({"day": day.isoformat()})
         run_airflow(settings, "dags", "test", "build_features", "--conf", conf)
+    # Train on every day but the last two (validation, test), at most the configured window.
+    train_days = max(1, min(settings.training.train_days, days - 2))
+    last = first + timedelta(days=days - 1)
+    console.rule(f"airflow dags test train_ranker (test day {last}, {train_days} train days)")
+    run_airflow(
+        settings,
+        *("dags", "test", "train_ranker", (last + timedelta(days=1)).isoformat()),
+        "--conf",
+        json.dumps({"reason": "make demo"}),
+        extra_env={"ENGAGEFLOW_TRAINING__TRAIN_DAYS": str(train_days)},
+    )
