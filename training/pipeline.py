@@ -145,6 +145,13 @@ def registered_scores(settings: Settings, version: int, frame: pd.DataFrame, nam
     return Scores(name, predict(booster, frame), not is_ranking(objective))
 
 
+def popularity(settings: Settings, dataset: dict[str, Any], test: pd.DataFrame) -> Scores:
+    """The popularity baseline: each item's good-engagement rate in the train split."""
+    train = _frame(dataset, "train")
+    scores = baselines.popularity_scores(train, test, settings.training.popularity_prior)
+    return Scores("popularity", scores, True)
+
+
 def evaluate_model(
     settings: Settings, dataset: dict[str, Any], model: dict[str, Any]
 ) -> dict[str, Any]:
@@ -154,10 +161,7 @@ def evaluate_model(
     booster = _booster(model["model_path"])
     probabilities = not is_ranking(config.objective)
     mine = Scores("model", predict(booster, test), probabilities)
-    popularity = baselines.popularity_scores(
-        _frame(dataset, "train"), test, config.popularity_prior
-    )
-    compared = [mine, Scores("popularity", popularity, True)]
+    compared = [mine, popularity(settings, dataset, test)]
     champion = alias_version(settings, CHAMPION)
     if champion is not None:
         compared.append(registered_scores(settings, champion, test, f"champion v{champion}"))
@@ -240,9 +244,7 @@ def gate_model(
     challenger = registered_scores(settings, version, test, f"challenger v{version}")
     champion = alias_version(settings, CHAMPION)
     if champion is None:
-        train = _frame(dataset, "train")
-        scores = baselines.popularity_scores(train, test, config.popularity_prior)
-        reference = Scores("popularity", scores, True)
+        reference = popularity(settings, dataset, test)
     else:
         reference = registered_scores(settings, champion, test, f"champion v{champion}")
     verdict = decide(test, challenger, reference, config, seed_of(settings), champion is None)
