@@ -158,6 +158,17 @@ def feast(ctx: typer.Context) -> None:
     raise typer.Exit(result.returncode)
 
 
+@app.command("feast-env")
+def feast_env() -> None:
+    """Print `export` lines for the plain `feast -c feature_repo ...` CLI: `eval "$(...)"`."""
+    import shlex
+
+    from feature_repo.store import feast_env as env
+
+    for name, value in env(get_settings()).items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
 features_app = typer.Typer(no_args_is_help=True, help="Show a user's or an item's online features.")
 app.add_typer(features_app, name="features")
 

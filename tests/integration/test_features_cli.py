@@ -17,6 +17,7 @@ from engageflow.settings import Settings
 from feature_repo.apply import apply_if_changed
 from feature_repo.materialize import materialize_days
 from feature_repo.sources import AREA
+from feature_repo.store import REPO_DIR
 from tests.integration.conftest import FEATURE_DAYS
 
 ENGAGEFLOW = str(Path(sys.executable).with_name("engageflow"))
@@ -33,6 +34,14 @@ def test_feast_cli_applies_what_the_pipeline_declares(feature_world: Settings) -
     assert "user_engagement" in applied.stdout
     assert apply_if_changed(feature_world) == []  # the CLI and the code declare the same repo
     assert (feature_world.root / "feast" / "registry.db").is_file()
+
+
+def test_plain_feast_cli_after_feast_env(feature_world: Settings) -> None:
+    feast = Path(sys.executable).with_name("feast")
+    script = f'eval "$({ENGAGEFLOW} feast-env)" && cd / && {feast} -c {REPO_DIR} plan'
+    planned = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert planned.returncode == 0, planned.stderr
+    assert "user_engagement" in planned.stdout  # nothing applied yet: the plan creates it
 
 
 def test_features_command_prints_a_users_and_an_items_online_features(
