@@ -117,6 +117,26 @@ def ingest(
 
 
 @app.command()
+def backfill(
+    day: Day,
+    through: Annotated[str | None, typer.Option(help="last day, for a range")] = None,
+) -> None:
+    """Ingest landed days and build their features, in order (ingest_events + build_features)."""
+    from engageflow.errors import DataError
+    from feature_repo.backfill import backfill as run
+
+    first = _day(day, "--day")
+    last = _day(through, "--through") if through else first
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    try:
+        done = run(get_settings(), days)
+    except DataError as err:
+        console.print(f"[red]backfill stopped:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"ingested and built features for {len(done)} day(s): {first}..{last}")
+
+
+@app.command()
 def summary() -> None:
     """Print volume, click-through and good/bad engagement per ingested day."""
     from engageflow.summary import summarise

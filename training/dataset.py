@@ -22,9 +22,22 @@ from training.columns import META_COLUMNS, TRUTH_COLUMN
 ROW = "_row"
 
 
+def feature_service(store, service_name: str):
+    """The FeatureService from the registry, or a DataError that says how to get it there."""
+    from feast.errors import FeatureServiceNotFoundException
+
+    try:
+        return store.get_feature_service(service_name)
+    except FeatureServiceNotFoundException as err:
+        raise DataError(
+            f"FeatureService {service_name!r} is not in the Feast registry: build features first "
+            "(the build_features DAG, or `engageflow backfill`), which applies the definitions"
+        ) from err
+
+
 def service_features(store, service_name: str) -> list[str]:
     """The FeatureService's feature names, in its declared order (the model's column order)."""
-    service = store.get_feature_service(service_name)
+    service = feature_service(store, service_name)
     return [f.name for view in service.feature_view_projections for f in view.features]
 
 

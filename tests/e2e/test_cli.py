@@ -73,7 +73,9 @@ def test_model_train_promote_rollback_and_history(tmp_path: Path) -> None:
         "ENGAGEFLOW_TRAINING__TRAIN_DAYS": "3",
     }
     assert _cli(tmp_path, "simulate", "--days", "5", extra=bigger).returncode == 0
-    ingested = _cli(tmp_path, "ingest", "--day", "2026-01-01", "--through", "2026-01-05")
+    early = _cli(tmp_path, "model", "train", extra=bigger)
+    assert early.returncode == 2 and "lake" in early.stdout  # nothing ingested yet
+    ingested = _cli(tmp_path, "backfill", "--day", "2026-01-01", "--through", "2026-01-05")
     assert ingested.returncode == 0, ingested.stderr
     trained = _cli(tmp_path, "model", "train", extra=bigger)
     assert trained.returncode == 0, trained.stderr
