@@ -34,19 +34,25 @@ def blocking_trigger(day: date, triggered: list[date], cooldown_days: int) -> da
     return min(near, key=lambda t: abs((day - t).days)) if near else None
 
 
-def run_id_for(day: date) -> str:
-    return f"drift__{day.isoformat()}"
+def run_id_for(end: str) -> str:
+    """The train_ranker run id of a drift trigger: a rerun of the day cannot trigger twice."""
+    return f"drift__{end}"
 
 
-def decide_retrain(settings: Settings, day: date, verdict: dict[str, Any]) -> dict[str, str] | None:
-    """The train_ranker conf {"end", "reason"} when the verdict is drift and no trigger lies
-    within the cooldown; None otherwise (the DAG then skips the trigger)."""
-    if not verdict["drift"]:
+def decide_retrain(
+    settings: Settings, verdicts: dict[str, dict[str, Any]]
+) -> dict[str, str] | None:
+    """The train_ranker conf {"end", "reason"} for the newest day (ISO key) whose verdict is
+    drift and that no earlier trigger covers (cooldown); None when nothing should retrain."""
+    drifted = sorted((day for day, verdict in verdicts.items() if verdict["drift"]), reverse=True)
+    if not drifted:
         return None
+    day = date.fromisoformat(drifted[0])
     triggered = [date.fromisoformat(r["day"]) for r in trigger_history(settings)]
     if blocking_trigger(day, triggered, settings.monitoring.cooldown_days) is not None:
         return None
-    return {"end": day.isoformat(), "reason": f"monitor_drift {day}: {verdict['reason']}"}
+    reason = verdicts[drifted[0]]["reason"]
+    return {"end": day.isoformat(), "reason": f"monitor_drift {day}: {reason}"}
 
 
 def record_trigger(settings: Settings, conf: dict[str, str], run_id: str) -> Path:
