@@ -17,7 +17,7 @@ def allocate(counts: pd.Series, size: int) -> pd.Series:
         return counts.copy()
     exact = counts * size / total
     take = np.maximum(np.floor(exact), 1).astype(int).clip(upper=counts)
-    order = (exact - np.floor(exact)).sort_values(ascending=False).index
+    order = (exact - np.floor(exact)).sort_values(ascending=False, kind="stable").index
     for key in order:
         if take.sum() >= size:
             break
