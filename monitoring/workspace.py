@@ -85,10 +85,15 @@ def _panels() -> list:
             size="half",
         ),
         line_plot_panel(
-            title="Canary vs champion: good-engagement rate",
+            title="Canary vs champion: good-engagement rate by policy",
             values=[
-                metric("MeanValue", policy, [PERFORMANCE, policy_tag(policy)], column="good")
-                for policy in (Policy.CHAMPION.value, Policy.CANARY.value)
+                metric(
+                    "MeanValue",
+                    policy.value,
+                    [PERFORMANCE, policy_tag(policy.value)],
+                    column="good",
+                )
+                for policy in Policy
             ],
             size="full",
         ),
