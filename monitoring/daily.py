@@ -96,7 +96,7 @@ def observe(values: dict[str, dict[str, Any]], reference: pd.DataFrame, labelled
         drifted_share=drift["DriftedColumnsCount"]["share"],
         drifted_count=int(drift["DriftedColumnsCount"]["count"]),
         prediction_drift=drift.get(f"ValueDrift:{reports.SCORE}"),
-        good_rate=performance.get("MeanValue:good") if labelled else None,
+        good_rate=performance.get("MeanValue:good"),
         reference_good_rate=float(reference["good"].mean()),
     )
 
@@ -128,7 +128,7 @@ def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
     current = current_sample(settings, day, impressions, model)
     shots = snapshots(settings, day, reference, current, events, model)
     values = {name: reports.metric_values(snap) for name, snap in shots.items()}
-    verdict = drift_verdict(observe(values, reference, labelled=True), settings.monitoring)
+    verdict = drift_verdict(observe(values, reference), settings.monitoring)
     ab = ab_readout(impressions, settings.monitoring, seed_of(settings)).to_dict()
     summary = {
         "day": day.isoformat(),
