@@ -88,8 +88,8 @@ def snapshots(
     return out
 
 
-def observe(values: dict[str, dict[str, Any]], reference: pd.DataFrame, labelled: bool) -> Observed:
-    """The verdict's inputs from the snapshot values (good rate only once labels arrived)."""
+def observe(values: dict[str, dict[str, Any]], reference: pd.DataFrame) -> Observed:
+    """The verdict's inputs from the snapshot values and the reference's good rate."""
     drift = values[DRIFT]
     performance = values[f"{PERFORMANCE}_all"]
     return Observed(
