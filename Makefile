@@ -33,6 +33,7 @@ bench: setup  ## speed and quality measurements; results land in docs/benchmarks
 	$(BIN)/python -m benchmarks.validation
 	$(BIN)/python -m benchmarks.training
 	$(BIN)/python -m benchmarks.features
+	$(BIN)/python -m benchmarks.monitoring
 
 clean:  ## remove the local data dir (simulated data, lake, Airflow home)
 	rm -rf .engageflow

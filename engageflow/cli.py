@@ -246,6 +246,41 @@ def demo(days: Annotated[int, typer.Option(min=3)] = 5) -> None:
     model_history(alias="champion")
 
 
+ui = typer.Typer(no_args_is_help=True, help="Web UIs of the platform's tools.")
+app.add_typer(ui, name="ui")
+
+
+@ui.command("monitoring")
+def ui_monitoring(
+    port: Annotated[int | None, typer.Option(help="port (default: settings.monitoring)")] = None,
+) -> None:
+    """Serve the Evidently UI (dashboards, reports) over the monitoring workspace."""
+    import subprocess
+
+    from monitoring.ui import prepare, ui_command
+
+    settings = get_settings()
+    project_id = prepare(settings)
+    command = ui_command(settings, port)
+    where = f"http://{settings.monitoring.ui_host}:{port or settings.monitoring.ui_port}"
+    console.print(f"dashboard: {where}/projects/{project_id}")
+    raise typer.Exit(subprocess.run(command, check=False).returncode)
+
+
+@app.command()
+def monitor(day: Day) -> None:
+    """Monitor one day against the champion now (what the monitor_drift DAG runs)."""
+    from monitoring.daily import monitor_day
+
+    summary = monitor_day(get_settings(), _day(day, "--day"))
+    verdict = summary["verdict"]
+    console.print(
+        f"{summary['day']}: {'DRIFT' if verdict['drift'] else 'ok'} ({verdict['reason']})"
+    )
+    console.print(f"A/B: {summary['ab']['decision']} ({summary['ab']['reason']})")
+    console.print(f"reports: {summary['folder']}")
+
+
 Reason = Annotated[str, typer.Option(help="why: kept in the alias history")]
 Actor = Annotated[str | None, typer.Option(help="who moves the alias (default: your login)")]
 

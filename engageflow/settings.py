@@ -183,6 +183,33 @@ class ServingConfig(BaseModel):
     log_flush_seconds: float = Field(default=1.0, gt=0)
 
 
+class MonitoringConfig(BaseModel):
+    """Drift reports, verdicts, retrain triggers and A/B readouts (monitoring/)."""
+
+    workspace: Path | None = None  # Evidently workspace; default: <data_dir>/evidently
+    project: str = "engageflow"  # the Evidently project is "<project>-<profile>"
+    ui_host: str = "127.0.0.1"
+    ui_port: int = Field(default=8000, ge=1, le=65535)
+    # Fixed-size, seeded sample stratified by policy: the same method and cost at any day size.
+    sample_size: int = Field(default=20_000, ge=100)
+    seed: int | None = None  # default: the global `seed`
+    # Distances, not p-value tests: their verdicts do not flip with the sample size.
+    num_method: str = "wasserstein"
+    num_threshold: float = Field(default=0.1, gt=0)
+    cat_method: str = "jensenshannon"
+    cat_threshold: float = Field(default=0.1, gt=0)
+    # Verdict: any one of these is drift.
+    drift_share: float = Field(default=0.3, gt=0, le=1)  # of the features that drifted
+    prediction_drift_threshold: float = Field(default=0.1, gt=0)  # score distance
+    good_rate_drop: float = Field(default=0.2, gt=0, lt=1)  # relative to the reference
+    cooldown_days: int = Field(default=3, ge=0)  # one retrain per drift episode
+    # A/B readout of canary vs champion (per-user good-engagement rate).
+    ab_min_users: int = Field(default=200, ge=2)
+    ab_alpha: float = Field(default=0.05, gt=0, lt=1)
+    ab_bootstrap_samples: int = Field(default=2000, ge=100)
+    ab_min_lift: float = Field(default=0.0)  # promote only above this difference of means
+
+
 class Settings(BaseSettings):
     """Everything that differs between a laptop demo and production lives here."""
 
@@ -204,6 +231,7 @@ class Settings(BaseSettings):
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
 
     @classmethod

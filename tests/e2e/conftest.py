@@ -25,3 +25,12 @@ def dagbag(airflow_home: Path):
     from engageflow.airflow_env import DAGS_FOLDER
 
     return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+@pytest.fixture(scope="session")
+def drift_world(tmp_path_factory: pytest.TempPathFactory):
+    """tests/monitoring_world.py's world, built once: (settings, champion version)."""
+    from monitoring_world import build_world, world_settings
+
+    settings = world_settings(tmp_path_factory.mktemp("drift-world") / "data")
+    return settings, build_world(settings)

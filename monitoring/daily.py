@@ -1,0 +1,149 @@
+"""One monitored day: sample, served features and scores, Evidently snapshots, the verdict.
+
+Everything a run writes lands in <data_dir>/monitoring/date=D/ (HTML reports, summary.json,
+ab.json), swapped into place at once, and in the Evidently workspace (the day's runs replaced).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engageflow.settings import Settings
+from monitoring import reports
+from monitoring.ab import ab_readout
+from monitoring.champion import Champion, champion, reference_frame
+from monitoring.sampling import stratified_sample
+from monitoring.served import (
+    champion_scores,
+    day_events,
+    labelled_impressions,
+    served_features,
+    with_scores,
+)
+from monitoring.verdict import Observed, drift_verdict
+from monitoring.workspace import DRIFT, PERFORMANCE, QUALITY, policy_tag, replace_day_runs
+
+
+def seed_of(settings: Settings) -> int:
+    config = settings.monitoring
+    return config.seed if config.seed is not None else settings.seed
+
+
+def monitoring_dir(settings: Settings, day: date) -> Path:
+    return settings.root / "monitoring" / f"date={day.isoformat()}"
+
+
+def reference_sample(settings: Settings, model: Champion) -> pd.DataFrame:
+    """A fixed-size sample of the champion's training data, scored by the champion."""
+    frame = reference_frame(settings, model)
+    sample = stratified_sample(frame, "policy", settings.monitoring.sample_size, seed_of(settings))
+    return sample.assign(score=champion_scores(settings, model, sample))
+
+
+def current_sample(
+    settings: Settings, day: date, impressions: pd.DataFrame, model: Champion
+) -> pd.DataFrame:
+    """A fixed-size sample of the day's impressions with served features and scores."""
+    sample = stratified_sample(
+        impressions, "policy", settings.monitoring.sample_size, seed_of(settings)
+    )
+    return with_scores(settings, day, served_features(settings, day, sample, model), model)
+
+
+def snapshots(
+    settings: Settings,
+    day: date,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    events: pd.DataFrame,
+    model: Champion,
+) -> dict[str, Any]:
+    """The day's snapshots by name: drift, quality, and performance overall and per policy."""
+    when = datetime.combine(day, time(12), tzinfo=UTC)
+    meta = {"day": day.isoformat(), "champion": str(model.version)}
+
+    def stamp(*tags: str) -> dict[str, Any]:
+        return {"timestamp": when, "tags": [*tags], "metadata": meta}
+
+    config = settings.monitoring
+    out = {
+        DRIFT: reports.drift_snapshot(reference, current, model.features, config, stamp(DRIFT)),
+        QUALITY: reports.quality_snapshot(events, stamp(QUALITY)),
+        f"{PERFORMANCE}_all": reports.performance_snapshot(
+            current, stamp(PERFORMANCE, policy_tag("all"))
+        ),
+    }
+    for policy, rows in current.groupby("policy"):
+        out[f"{PERFORMANCE}_{policy}"] = reports.performance_snapshot(
+            rows, stamp(PERFORMANCE, policy_tag(str(policy)))
+        )
+    return out
+
+
+def observe(values: dict[str, dict[str, Any]], reference: pd.DataFrame) -> Observed:
+    """The verdict's inputs from the snapshot values and the reference's good rate."""
+    drift = values[DRIFT]
+    performance = values[f"{PERFORMANCE}_all"]
+    return Observed(
+        drifted_share=drift["DriftedColumnsCount"]["share"],
+        drifted_count=int(drift["DriftedColumnsCount"]["count"]),
+        prediction_drift=drift.get(f"ValueDrift:{reports.SCORE}"),
+        good_rate=performance.get("MeanValue:good"),
+        reference_good_rate=float(reference["good"].mean()),
+    )
+
+
+def publish(folder: Path, files: dict[str, str]) -> Path:
+    """Replace `folder` with exactly `files` (name -> text) in one rename."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+    old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.old")
+    try:
+        staging.mkdir()
+        for name, text in files.items():
+            (staging / name).write_text(text)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
+    """Monitor `day` against the champion; returns the JSON-able summary with the verdict."""
+    model = champion(settings)
+    events = day_events(settings, day)
+    impressions = labelled_impressions(settings, events)
+    reference = reference_sample(settings, model)
+    current = current_sample(settings, day, impressions, model)
+    shots = snapshots(settings, day, reference, current, events, model)
+    values = {name: reports.metric_values(snap) for name, snap in shots.items()}
+    verdict = drift_verdict(observe(values, reference), settings.monitoring)
+    ab = ab_readout(impressions, settings.monitoring, seed_of(settings)).to_dict()
+    summary = {
+        "day": day.isoformat(),
+        "champion": model.version,
+        "feature_service": model.feature_service,
+        "rows": {"impressions": len(impressions), "sampled": len(current)},
+        "score_sources": current["score_source"].value_counts().to_dict(),
+        "verdict": verdict.to_dict(),
+        "values": values,
+        "failed_tests": {name: reports.failed_tests(snap) for name, snap in shots.items()},
+        "ab": ab,
+    }
+    summary["runs"] = replace_day_runs(settings, day.isoformat(), shots)
+    files = {f"{name}.html": snap.get_html_str(as_iframe=False) for name, snap in shots.items()}
+    files["summary.json"] = json.dumps(summary, indent=1, default=str)
+    files["ab.json"] = json.dumps(ab, indent=1, default=str)
+    summary["folder"] = str(publish(monitoring_dir(settings, day), files))
+    return summary

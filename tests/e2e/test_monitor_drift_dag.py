@@ -1,0 +1,77 @@
+"""Real runs of `monitor_drift` on a world with drift injected on DRIFT_DAY: the day before
+passes, the day after flags drift and triggers train_ranker once, the next day stays in the
+cooldown."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from monitoring_world import DRIFT_DAY
+
+from engageflow.settings import Settings
+from monitoring.triggers import TRAIN_DAG, run_id_for, trigger_history
+
+STUB_DAGS = Path(__file__).parent / "stub_dags"
+
+
+@pytest.fixture
+def train_ranker(dagbag) -> str:
+    """The trigger's target in the Airflow DB: dags/ when it holds train_ranker, else a stub."""
+    if TRAIN_DAG not in dagbag.dag_ids:
+        from airflow.dag_processing.bundles.manager import DagBundlesManager
+        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+        DagBundlesManager().sync_bundles_to_db()  # the bundle row the DAG row refers to
+        stub = DagBag(dag_folder=str(STUB_DAGS), bundle_path=STUB_DAGS, bundle_name="dags-folder")
+        sync_bag_to_db(stub, "dags-folder", None)
+    return TRAIN_DAG
+
+
+def _train_runs(dag_id: str) -> dict[str, dict]:
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        runs = session.query(DagRun).filter(DagRun.dag_id == dag_id).all()
+        return {run.run_id: dict(run.conf or {}) for run in runs}
+
+
+def _monitor(dagbag, day: date) -> str:
+    return dagbag.get_dag("monitor_drift").test(run_conf={"day": day.isoformat()}).state
+
+
+def _summary(settings: Settings, day: date) -> dict:
+    return json.loads((settings.root / "monitoring" / f"date={day}" / "summary.json").read_text())
+
+
+def test_drift_triggers_one_retrain_per_episode(
+    dagbag, drift_world, train_ranker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, champion = drift_world
+    monkeypatch.setenv("ENGAGEFLOW_DATA_DIR", str(settings.root))
+    before, after, later = (DRIFT_DAY + timedelta(days=d) for d in (-1, 1, 2))
+
+    assert _monitor(dagbag, before) == "success"
+    quiet = _summary(settings, before)
+    assert quiet["champion"] == champion
+    assert quiet["verdict"]["drift"] is False, quiet["verdict"]
+    assert run_id_for(before.isoformat()) not in _train_runs(train_ranker)
+    assert trigger_history(settings) == []
+
+    assert _monitor(dagbag, after) == "success"
+    flagged = _summary(settings, after)["verdict"]
+    assert flagged["drift"] is True
+    runs = _train_runs(train_ranker)
+    conf = runs[run_id_for(after.isoformat())]
+    assert conf["end"] == after.isoformat()
+    assert flagged["reason"] in conf["reason"]
+    assert [r["day"] for r in trigger_history(settings)] == [after.isoformat()]
+
+    assert _monitor(dagbag, later) == "success"
+    assert _summary(settings, later)["verdict"]["drift"] is True  # still drifted ...
+    assert run_id_for(later.isoformat()) not in _train_runs(train_ranker)  # ... but cooling down
+    assert len(trigger_history(settings)) == 1
+    assert (settings.root / "monitoring" / f"date={after}" / "drift.html").stat().st_size > 0

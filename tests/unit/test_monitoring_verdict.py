@@ -1,0 +1,98 @@
+"""The drift verdict, the cooldown and the sampling allocation, against values worked by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engageflow.settings import MonitoringConfig, Settings
+from monitoring.sampling import allocate, stratified_sample
+from monitoring.triggers import blocking_trigger, decide_retrain, record_trigger, trigger_history
+from monitoring.verdict import Observed, drift_verdict, good_rate_drop
+
+CONFIG = MonitoringConfig(drift_share=0.3, prediction_drift_threshold=0.1, good_rate_drop=0.2)
+
+
+def test_quiet_day_is_no_drift() -> None:
+    verdict = drift_verdict(Observed(0.2, 2, 0.05, 0.5, 0.5), CONFIG)
+    assert verdict.drift is False
+    assert verdict.reason() == "no drift"
+
+
+def test_each_threshold_alone_is_drift_and_is_named() -> None:
+    shared = drift_verdict(Observed(0.3, 3, 0.0, 0.5, 0.5), CONFIG)
+    assert shared.drift and shared.reasons == ["3 features drifted (share 0.30 >= 0.30)"]
+    scores = drift_verdict(Observed(0.0, 0, 0.125, 0.5, 0.5), CONFIG)
+    assert scores.reasons == ["prediction drift 0.125 >= 0.100"]
+    # 0.375 is 25% below 0.5: beyond the 20% bound.
+    worse = drift_verdict(Observed(0.0, 0, 0.0, 0.375, 0.5), CONFIG)
+    assert worse.reasons == [
+        "good-engagement rate 0.3750 is 25% below the reference 0.5000 (bound 20%)"
+    ]
+    everything = drift_verdict(Observed(0.5, 5, 0.2, 0.25, 0.5), CONFIG)
+    assert len(everything.reasons) == 3
+
+
+def test_good_rate_drop_by_hand() -> None:
+    assert good_rate_drop(0.375, 0.5) == 0.25
+    assert good_rate_drop(0.625, 0.5) == -0.25  # better is a negative drop
+    assert good_rate_drop(None, 0.5) is None  # labels not there yet
+    assert good_rate_drop(0.1, 0.0) is None
+    better = drift_verdict(Observed(0.0, 0, None, 0.9, 0.5), CONFIG)
+    assert better.drift is False
+
+
+def test_cooldown_window() -> None:
+    jan = [date(2026, 1, d) for d in range(1, 10)]
+    assert blocking_trigger(jan[4], [jan[2]], 3) == jan[2]  # 2 days after: blocked
+    assert blocking_trigger(jan[5], [jan[2]], 3) is None  # 3 days after: a new episode
+    assert blocking_trigger(jan[2], [jan[2]], 3) == jan[2]  # a rerun of the triggering day
+    assert blocking_trigger(jan[1], [jan[2]], 3) == jan[2]  # a backfilled older day
+    assert blocking_trigger(jan[2], [jan[2]], 0) is None  # no cooldown
+
+
+def test_decide_and_record(settings: Settings) -> None:
+    drift = {"drift": True, "reason": "4 features drifted"}
+    quiet = {"drift": False, "reason": "no drift"}
+    assert decide_retrain(settings, {"2026-01-05": quiet}) is None
+    conf = decide_retrain(settings, {"2026-01-04": drift, "2026-01-05": drift})
+    assert conf == {"end": "2026-01-05", "reason": "monitor_drift 2026-01-05: 4 features drifted"}
+    record_trigger(settings, conf, "drift__2026-01-05")
+    assert [(r["day"], r["run_id"]) for r in trigger_history(settings)] == [
+        ("2026-01-05", "drift__2026-01-05")
+    ]
+    cooldown = settings.monitoring.cooldown_days
+    assert decide_retrain(settings, {"2026-01-06": drift}) is None
+    later = date.fromordinal(date(2026, 1, 5).toordinal() + cooldown).isoformat()
+    assert decide_retrain(settings, {later: drift})["end"] == later
+
+
+@pytest.mark.parametrize(
+    ("counts", "size", "expected"),
+    [
+        ({"a": 900, "b": 90, "c": 10}, 100, [90, 9, 1]),
+        ({"a": 5, "b": 3, "c": 2}, 5, [3, 1, 1]),  # remainders .5, .5, 0: first in order wins
+        ({"a": 999, "b": 1}, 10, [9, 1]),  # a tiny stratum keeps one row
+        ({"a": 4, "b": 2}, 10, [4, 2]),  # smaller than the sample: everything
+    ],
+)
+def test_allocation_by_hand(counts: dict, size: int, expected: list[int]) -> None:
+    assert allocate(pd.Series(counts), size).tolist() == expected
+
+
+def test_stratified_sample_is_fixed_size_seeded_and_keeps_every_policy() -> None:
+    policy = np.repeat(["champion", "canary", "explore"], [9000, 900, 100])
+    frame = pd.DataFrame({"policy": policy, "x": np.arange(len(policy))})
+    first = stratified_sample(frame, "policy", 1000, seed=3)
+    assert len(first) == 1000
+    assert first["policy"].value_counts().to_dict() == {
+        "champion": 900,
+        "canary": 90,
+        "explore": 10,
+    }
+    assert first["x"].tolist() == stratified_sample(frame, "policy", 1000, seed=3)["x"].tolist()
+    assert first["x"].tolist() != stratified_sample(frame, "policy", 1000, seed=4)["x"].tolist()
+    assert first["x"].is_unique
