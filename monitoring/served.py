@@ -14,8 +14,6 @@ from engageflow.labels import IMPRESSION_KEY, impression_labels
 from engageflow.settings import Settings
 from monitoring.champion import Champion
 
-ENTITY_KEY = ["user_id", "item_id", "event_timestamp"]
-
 
 def day_events(settings: Settings, day: date) -> pd.DataFrame:
     """The day's lake events; fails with what to run when the day was not ingested."""
@@ -31,51 +29,14 @@ def labelled_impressions(settings: Settings, events: pd.DataFrame) -> pd.DataFra
     return impression_labels(events, settings.labels)
 
 
-def feast_features(settings: Settings, impressions: pd.DataFrame, service: str) -> pd.DataFrame:
-    """`impressions` with the FeatureService's features as of each impression's time (PIT)."""
-    from feature_repo.store import feature_store
-
-    store = feature_store(settings)
-    ts = impressions["ts"].astype("datetime64[us, UTC]")
-    entities = pd.DataFrame(
-        {
-            "user_id": impressions["user_id"],
-            "item_id": impressions["item_id"],
-            "event_timestamp": ts,
-        }
-    ).drop_duplicates(ENTITY_KEY)
-    entities["request_ts"] = entities["event_timestamp"]
-    found = store.get_historical_features(
-        entity_df=entities, features=store.get_feature_service(service)
-    ).to_df()
-    # DuckDB does not keep row order: join back on the entity key.
-    found = found.drop(columns=["request_ts"]).drop_duplicates(ENTITY_KEY)
-    keyed = impressions.assign(event_timestamp=ts)
-    return keyed.merge(found, on=ENTITY_KEY, how="left").drop(columns=["event_timestamp"])
-
-
-def interim_features(settings: Settings, day: date) -> pd.DataFrame:
-    """The interim training frame of the day (models trained before the Feast dataset)."""
-    from training.frames import interim_frame
-
-    return interim_frame(settings, [day])
-
-
 def served_features(
     settings: Settings, day: date, impressions: pd.DataFrame, model: Champion
 ) -> pd.DataFrame:
-    """The sampled impressions with exactly the features the champion was served with."""
-    from training.frames import INTERIM_FEATURE_SERVICE
+    """The impressions with exactly the features the champion was served with (PIT, Feast)."""
+    from feature_repo.store import feature_store
+    from training.dataset import join_features
 
-    if model.feature_service == INTERIM_FEATURE_SERVICE:
-        frame = interim_features(settings, day)
-        columns = frame[[*IMPRESSION_KEY, *model.features]].drop_duplicates(IMPRESSION_KEY)
-        # The frame's spelling of a feature wins over the raw event column (e.g. `hour`).
-        out = impressions.drop(columns=model.features, errors="ignore").merge(
-            columns, on=IMPRESSION_KEY, how="inner"
-        )
-    else:
-        out = feast_features(settings, impressions, model.feature_service)
+    out = join_features(feature_store(settings), impressions, model.feature_service)
     missing = [f for f in model.features if f not in out.columns]
     if missing:
         raise DataError(

@@ -6,27 +6,23 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
-from monitoring_world import DRIFT_DAY
+from monitoring_world import DRIFT_DAY, dag_env
 
 from engageflow.settings import Settings
 from monitoring.triggers import TRAIN_DAG, run_id_for, trigger_history
 
-STUB_DAGS = Path(__file__).parent / "stub_dags"
-
 
 @pytest.fixture
 def train_ranker(dagbag) -> str:
-    """The trigger's target in the Airflow DB: dags/ when it holds train_ranker, else a stub."""
-    if TRAIN_DAG not in dagbag.dag_ids:
-        from airflow.dag_processing.bundles.manager import DagBundlesManager
-        from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    """The trigger's target, registered in the Airflow DB as a DAG processor would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import sync_bag_to_db
 
-        DagBundlesManager().sync_bundles_to_db()  # the bundle row the DAG row refers to
-        stub = DagBag(dag_folder=str(STUB_DAGS), bundle_path=STUB_DAGS, bundle_name="dags-folder")
-        sync_bag_to_db(stub, "dags-folder", None)
+    assert TRAIN_DAG in dagbag.dag_ids
+    DagBundlesManager().sync_bundles_to_db()  # the bundle row the DAG row refers to
+    sync_bag_to_db(dagbag, "dags-folder", None)
     return TRAIN_DAG
 
 
@@ -51,7 +47,8 @@ def test_drift_triggers_one_retrain_per_episode(
     dagbag, drift_world, train_ranker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings, champion = drift_world
-    monkeypatch.setenv("ENGAGEFLOW_DATA_DIR", str(settings.root))
+    for name, value in dag_env(settings).items():
+        monkeypatch.setenv(name, value)
     before, after, later = (DRIFT_DAY + timedelta(days=d) for d in (-1, 1, 2))
 
     assert _monitor(dagbag, before) == "success"
