@@ -61,7 +61,12 @@ class ModelSlot:
                 current = self.models.get(alias)
                 try:
                     target = self._client.get_model_version_by_alias(self._name, alias).version
-                except Exception:  # no such alias (yet), or the registry is unreachable
+                except Exception as err:
+                    if current is not None and _alias_gone(err):
+                        # Retired (e.g. the challenger after a promotion): stop serving it.
+                        self.models = {k: v for k, v in self.models.items() if k != alias}
+                        changed = True
+                        continue
                     log.info(
                         "alias %s of %s not available; keeping what is loaded", alias, self._name
                     )
@@ -84,3 +89,9 @@ class ModelSlot:
                 }  # one assignment: readers see old or new
                 changed = True
         return changed
+
+
+def _alias_gone(err: Exception) -> bool:
+    """The registry answered that the alias (or model) does not exist, rather than failing."""
+    code = getattr(err, "error_code", None)
+    return code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
