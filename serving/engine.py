@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from engageflow.settings import Settings
+from engageflow.settings import ServingConfig, Settings
 from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
 from serving.features import (
     feature_matrix,
@@ -71,6 +71,25 @@ def request_time(context: dict) -> datetime:
     if isinstance(stamp, int | float) and not isinstance(stamp, bool):
         return datetime.fromtimestamp(stamp, UTC)
     return datetime.now(UTC)
+
+
+def check_limits(request: RankRequest, config: ServingConfig) -> None:
+    """Limits beyond the schema's (k, candidate count, duplicates); BadRankRequest if broken."""
+    candidates = request.candidates
+    if request.k > config.max_k:
+        raise BadRankRequest("k", request.k, f"k must be at most {config.max_k}")
+    if len(candidates) > config.max_candidates:
+        raise BadRankRequest(
+            "candidates",
+            len(candidates),
+            f"{len(candidates)} candidates; send at most {config.max_candidates}",
+        )
+    if len(set(candidates)) != len(candidates):
+        seen: set[str] = set()
+        repeated = sorted({c for c in candidates if c in seen or seen.add(c)})
+        raise BadRankRequest(
+            "candidates", repeated[:5], f"candidates must be distinct; repeated: {repeated[:5]}"
+        )
 
 
 class RankingEngine:
@@ -161,28 +180,10 @@ class RankingEngine:
         self.sources = sources  # one assignment: a request sees the old or the new set
 
     # -- the request path --------------------------------------------------------------------
-    def check(self, request: RankRequest) -> None:
-        """Limits beyond the schema's: k, candidate count, duplicates."""
-        config, candidates = self.config, request.candidates
-        if request.k > config.max_k:
-            raise BadRankRequest("k", request.k, f"k must be at most {config.max_k}")
-        if len(candidates) > config.max_candidates:
-            raise BadRankRequest(
-                "candidates",
-                len(candidates),
-                f"{len(candidates)} candidates; send at most {config.max_candidates}",
-            )
-        if len(set(candidates)) != len(candidates):
-            seen: set[str] = set()
-            repeated = sorted({c for c in candidates if c in seen or seen.add(c)})
-            raise BadRankRequest(
-                "candidates", repeated[:5], f"candidates must be distinct; repeated: {repeated[:5]}"
-            )
-
     def rank(self, request: RankRequest) -> RankResponse:
         """Rank the candidates; any feature problem answers from the fallback, never an error."""
         started = time.perf_counter()
-        self.check(request)
+        check_limits(request, self.config)
         at = request_time(request.context)
         model = route(request.user_id, self.slot.models, self.config)
         features, popularity, why = self._features(model, request, at)

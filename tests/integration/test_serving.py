@@ -23,12 +23,14 @@ from worlds import featured_lake
 
 from engageflow import lake
 from engageflow.settings import Settings
+from engageflow.simulator import simulate_day
 from feature_repo.materialize import materialize_days
 from feature_repo.store import feature_store
 from serving.canary import in_canary
 from serving.engine import serving_store
 from serving.feature_layout import ITEM_KEY, USER_KEY, build_layout
 from serving.features import feature_matrix, gather_items
+from serving.http_policy import HttpPolicy
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
 from training.dataset import service_features
@@ -99,7 +101,9 @@ def servers(world: Settings, private_redis, tmp_path_factory) -> Iterator[dict]:
     started = {
         "main": ServiceProcess(_with(world, canary_share=0.3, **fast), logs / "main.log"),
         "explore": ServiceProcess(
-            _with(world, epsilon=1.0, workers=2, reload_interval_seconds=1.0), logs / "ex.log"
+            # Nothing is flushed before shutdown: the log must come from the clean stop.
+            _with(world, epsilon=1.0, workers=2, log_flush_seconds=3600, log_batch_rows=10**6),
+            logs / "explore.log",
         ),
         "redis": ServiceProcess(_with(redis_world, **fast), logs / "redis.log"),
     }
@@ -175,6 +179,49 @@ def test_rank_returns_sorted_scored_slates(world: Settings, servers: dict) -> No
     assert httpx.get(f"{url}/livez").status_code == 200
     docs = httpx.get(f"{url}/docs.json").json()
     assert "RankRequest" in str(docs) and "propensity" in str(docs)
+
+
+def _all_logged(settings: Settings) -> pd.DataFrame:
+    files = [
+        f
+        for d in lake.partition_days(settings.root, "lake", "predictions")
+        for f in lake.partition_files(settings.root, "lake", "predictions", d)
+    ]
+    return pd.concat(
+        [pq.read_table(f).to_pandas() for f in files] or [pd.DataFrame({"request_id": []})]
+    )
+
+
+def _logged(settings: Settings, request_ids: set[str], timeout: float = 10.0) -> pd.DataFrame:
+    """Prediction log rows of `request_ids`, waiting for the writer's next flush."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logged = _all_logged(settings)
+        if request_ids <= set(logged["request_id"]):
+            return logged[logged["request_id"].isin(request_ids)]
+        assert time.monotonic() < deadline, "served slates missing from lake/predictions"
+        time.sleep(0.5)
+
+
+def test_the_simulator_ranks_through_the_service(world: Settings, servers: dict) -> None:
+    url = servers["main"].wait_ready().url
+    config = world.simulation.model_copy(update={"requests_per_day": 60})
+    day = date(2026, 1, DAYS + 1)
+    traffic = simulate_day(config, world.labels, world.seed, day, HttpPolicy(url))
+    events = traffic.events.to_pandas()
+    shown = events[events["event_type"] == "impression"]
+    assert shown["request_id"].nunique() == 60 and shown["request_id"].str.len().eq(32).all()
+    assert set(shown["policy"]) <= {"champion", "canary", "fallback"}
+    assert "champion" in set(shown["policy"])
+    logged = _logged(world, set(shown["request_id"]))
+    assert {d.date() for d in logged["ts"]} == {day}  # logged at the simulated request time
+    joined = shown.merge(logged, on=["request_id", "item_id"], suffixes=("", "_log"))
+    assert len(joined) == len(shown) == len(logged)
+    assert (joined["position"] == joined["position_log"]).all()
+    assert np.allclose(joined["propensity"], joined["propensity_log"])
+    assert (joined["policy"] == joined["policy_log"]).all()
+    gap = (joined["ts"] - joined["ts_log"]).abs()
+    assert gap.max() < pd.Timedelta(milliseconds=1)
 
 
 @pytest.mark.parametrize(
@@ -279,13 +326,9 @@ def test_exploration_propensities_and_every_served_slate_logged(
             assert reply["policy"] == "explore"
             assert [i["propensity"] for i in reply["items"]] == [10 / 40] * 10
             served[reply["request_id"]] = [i["item_id"] for i in reply["items"]]
+    assert not set(served) & set(_all_logged(world)["request_id"])  # all still in memory
     assert server.stop(signal.SIGTERM) is not None  # a clean shutdown flushes the log
-    files = [
-        f
-        for d in lake.partition_days(world.root, "lake", "predictions")
-        for f in lake.partition_files(world.root, "lake", "predictions", d)
-    ]
-    logged = pd.concat([pq.read_table(f).to_pandas() for f in files])
+    logged = _all_logged(world)
     explored = logged[logged["policy"] == "explore"].sort_values(["request_id", "position"])
     assert set(explored["request_id"]) == set(served)  # N served => the same N logged
     for request_id, slate in explored.groupby("request_id"):
