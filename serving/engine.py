@@ -186,7 +186,7 @@ class RankingEngine:
         check_limits(request, self.config)
         at = request_time(request.context)
         model = route(request.user_id, self.slot.models, self.config)
-        features, popularity, why = self._features(model, request, at)
+        features, popularity, why = self.features_for(model, request, at)
         decision = decide(model, features, popularity, request.k, self.config, self._rng(), why)
         request_id = uuid.uuid4().hex
         shown = [request.candidates[i] for i in decision.order]
@@ -207,7 +207,7 @@ class RankingEngine:
         )
         return _response(request_id, request.user_id, decision, shown)
 
-    def _features(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
         """(matrix or None, popularity, why no matrix) for this request's model."""
         source = self.sources.get(_key(model, self.settings)) if model is not None else None
         if source is None:

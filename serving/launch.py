@@ -102,17 +102,28 @@ class ServiceProcess:
         raise TimeoutError(f"the service was not ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        """Signal the whole process group (a clean shutdown on SIGTERM/SIGINT), then wait."""
+        """Signal the group (SIGTERM/SIGINT: a clean shutdown), wait, then kill any leftovers.
+
+        BentoML's workers run in sessions of their own, so they are found as children first.
+        """
+        import psutil
+
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
+        children = psutil.Process(self.process.pid).children(recursive=True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
         try:
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
+        _, alive = psutil.wait_procs(children, timeout=timeout)
+        for child in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        return code
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text() if self.log_path.exists() else ""

@@ -111,7 +111,7 @@ def servers(world: Settings, private_redis, tmp_path_factory) -> Iterator[dict]:
         server.start()
     yield started
     for server in started.values():
-        server.stop(signal.SIGKILL)
+        server.stop(signal.SIGTERM)
 
 
 def _known_users(settings: Settings, n: int) -> list[str]:
