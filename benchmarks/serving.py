@@ -284,7 +284,11 @@ def report(runs: list[Run], read_predict, rank, inside, args) -> None:
     one_seq = _pct(by[("/rank, 1 worker(s)", 0.0)].latencies_ms, 99)
     feast_target = "feast serve (features only), 1 worker"
     feast, feast_seq = (_pct(by[(feast_target, o)].latencies_ms, 99) for o in (slow, 0.0))
-    two = by[("/rank, 2 worker(s)", fast)].achieved
+    two_run = by[("/rank, 2 worker(s)", fast)]
+    two, two_p99 = two_run.achieved, _pct(two_run.latencies_ms, 99)
+    # An open loop cannot show more than it offers: "sustained" = kept up (>= 98% of the
+    # offered rate) without a queue building up (p99 well under a second).
+    sustained = two >= 0.98 * fast and two_p99 < 100
     local = _pct(read_predict, 99)
     checks = [
         (f"/rank p99 <= 15 ms at {slow:g} req/s, 1 worker", f"{one:.1f} ms", one <= 15),
@@ -298,13 +302,19 @@ def report(runs: list[Run], read_predict, rank, inside, args) -> None:
             f"{feast / one:.0f}x ({one:.1f} vs {feast:.0f} ms)",
             feast >= 8 * one,
         ),
-        (f">= 300 req/s with 2 workers (offered {fast:g})", f"{two:.0f} req/s", two >= 300),
+        (
+            f">= 300 req/s with 2 workers (sustains the offered {fast:g})",
+            f"{two:.1f} req/s, p99 {two_p99:.1f} ms",
+            fast >= 300 and sustained,
+        ),
         (
             "/rank p99 (one at a time) within 1.5x of in-process read + predict p99",
             f"{one_seq / local:.1f}x ({one_seq:.1f} vs {local:.2f} ms)",
             one_seq <= 1.5 * local,
         ),
     ]
+    inside_p50 = _pct(inside, 50)
+    http_p50 = _pct(by[("/rank, 1 worker(s)", 0.0)].latencies_ms, 50) - inside_p50
     table = "\n".join(f"| {what} | {got} | {'yes' if ok else 'no'} |" for what, got, ok in checks)
     notes = f"""
 {args.candidates} candidates per request (k = 10). "sequential": one request at a time over one
@@ -318,6 +328,11 @@ machine). Feast SQLite online store; a champion trained on a simulated world of
 | target | measured | met |
 |---|---|---|
 {table}
+
+Where the time of a sequential /rank goes (1 worker, p50): {inside_p50:.2f} ms inside `rank`
+(prediction log `latency_ms`: feature read, gather, on-demand columns, predict, slate, log
+append) and {http_p50:.2f} ms in HTTP, BentoML (parsing, validation, its thread hand-off,
+serialization) and the client: a fixed cost per request that in-process numbers do not pay.
 """
     path = write_results(
         "serving",
