@@ -52,7 +52,7 @@ class Run:
         p50, p95, p99 = np.percentile(self.latencies_ms, [50, 95, 99])
         return [
             self.target,
-            f"{self.offered:g}",
+            f"{self.offered:g}" if self.offered else "sequential",
             f"{self.achieved:.0f}",
             f"{p50:.1f}",
             f"{p95:.1f}",
