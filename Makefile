@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Keep in step with the uv pinned in uv.lock.
 UV_VERSION := 0.13.9
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench serve clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: setup  ## speed and quality measurements; results land in docs/benchmarks
 	$(BIN)/python -m benchmarks.training
 	$(BIN)/python -m benchmarks.features
 	$(BIN)/python -m benchmarks.monitoring
+	$(BIN)/python -m benchmarks.serving
+
+serve: setup  ## the ranking service on settings.serving.host:port (Swagger UI at /)
+	$(BIN)/engageflow serve
 
 clean:  ## remove the local data dir (simulated data, lake, Airflow home)
 	rm -rf .engageflow

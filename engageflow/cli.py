@@ -1,4 +1,4 @@
-"""The `engageflow` command line: simulate, import, ingest, summarise, features, Airflow, demo."""
+"""The `engageflow` command line: simulate, import, ingest, summarise, features, serve, demo."""
 
 from __future__ import annotations
 
@@ -45,14 +45,24 @@ def simulate(
     seed: Annotated[int | None, typer.Option(help="random seed (default: settings)")] = None,
     start: Annotated[str | None, typer.Option(help="first day (default: settings)")] = None,
     requests: Annotated[int | None, typer.Option(min=1, help="requests per day")] = None,
-    policy: Annotated[str, typer.Option(help="ranking policy: random")] = "random",
+    policy: Annotated[
+        str, typer.Option(help="random, or the ranking service's URL (http://127.0.0.1:3000)")
+    ] = "random",
 ) -> None:
     """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
     from engageflow.simulator import POLICIES
     from engageflow.simulator import simulate as run
 
-    if policy not in POLICIES:
-        raise typer.BadParameter(f"unknown policy {policy!r}; choose from {sorted(POLICIES)}")
+    if policy.startswith(("http://", "https://")):
+        from serving.http_policy import HttpPolicy
+
+        chosen = HttpPolicy(policy)
+    elif policy in POLICIES:
+        chosen = POLICIES[policy]
+    else:
+        raise typer.BadParameter(
+            f"unknown policy {policy!r}; choose from {sorted(POLICIES)} or a service URL"
+        )
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
@@ -62,9 +72,29 @@ def simulate(
     first = _day(start, "--start") if start else None
     with _progress() as bar:
         task = bar.add_task("simulating", total=days)
-        for done in run(settings, days, POLICIES[policy], first):
+        for done in run(settings, days, chosen, first):
             bar.advance(task)
             console.print(f"{done.day}: {done.rows:,} events -> {done.events.parent}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: settings.serving.host")] = None,
+    port: Annotated[int | None, typer.Option(help="default: settings.serving.port")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="default: settings")] = None,
+) -> None:
+    """Start the ranking service (`bentoml serve serving.service:Ranker`); Ctrl+C stops it."""
+    import subprocess
+
+    from serving.launch import serve_command, serve_env
+
+    settings = get_settings()
+    for name, value in (("host", host), ("port", port), ("workers", workers)):
+        if value is not None:
+            setattr(settings.serving, name, value)
+    command = serve_command(settings)
+    console.print(f"serving on http://{settings.serving.host}:{settings.serving.port} (/docs)")
+    raise typer.Exit(subprocess.run(command, env=serve_env(settings), check=False).returncode)
 
 
 @app.command("import-events")

@@ -181,6 +181,9 @@ class ServingConfig(BaseModel):
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     log_batch_rows: int = Field(default=2000, ge=1)
     log_flush_seconds: float = Field(default=1.0, gt=0)
+    # The item feature the fallback ranks by (unknown users, feature store down, no model).
+    popularity_feature: str = "item_good_rate_7d"
+    threads: int = Field(default=1, ge=1)  # BentoML request threads per worker
 
 
 class MonitoringConfig(BaseModel):

@@ -34,4 +34,5 @@ class RankResponse(BaseModel):
     user_id: str
     policy: Policy
     model_version: str | None
+    reason: str = Field(description="why this policy served, e.g. 'champion v3', 'unknown user'")
     items: list[RankedItem]

@@ -8,22 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from small_world import SMALL_WORLD
 
 from engageflow.airflow_env import airflow_env
 from engageflow.settings import Settings
 
 AIRFLOW_TMP = pytest.StashKey[Path]()
-SMALL_WORLD = {
-    "users": 600,
-    "items": 300,
-    "topics": 6,
-    "creators": 40,
-    "new_items_per_day": 20,
-    "new_users_per_day": 30,
-    "requests_per_day": 400,
-    "candidates": 30,
-    "slate_size": 10,
-}
 
 
 def pytest_configure(config: pytest.Config) -> None:

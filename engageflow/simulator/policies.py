@@ -23,6 +23,7 @@ class SlateRequests:
     device: np.ndarray  # str, (n,)
     hour: np.ndarray  # int, (n,)
     k: int
+    ts: np.ndarray | None = None  # datetime64[us] UTC, (n,): when each request is made
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Slates:
     propensity: np.ndarray  # float, (n, k): P(the item is in the slate) under the policy
     policy: np.ndarray  # str, (n,): a schema.Policy value per request
     model_version: np.ndarray  # str or None, (n,)
+    # The policy's own request ids (a served policy logs under them), else the simulator's.
+    request_ids: np.ndarray | None = None
 
 
 class SlatePolicy(Protocol):

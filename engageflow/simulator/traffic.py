@@ -77,6 +77,7 @@ def _requests(
         device,
         hour,
         config.slate_size,
+        times,
     )
     return requests, users, candidates, times
 
@@ -107,7 +108,9 @@ def simulate_day(
         "user_id": requests.user_ids[row],
         "item_id": world.items.ids[shown],
         "position": exposure.position.astype(np.int16),
-        "request_id": requests.request_ids[row],
+        "request_id": (requests.request_ids if slates.request_ids is None else slates.request_ids)[
+            row
+        ],
         "policy": slates.policy[row],
         "model_version": slates.model_version[row],
         "propensity": slates.propensity.ravel().astype(np.float32),

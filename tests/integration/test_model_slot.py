@@ -69,3 +69,9 @@ def test_slot_loads_follows_and_survives_bad_versions(client: MlflowClient, tmp_
     client.set_registered_model_alias(NAME, "champion", broken)
     assert slot.refresh() is False
     assert slot.models["champion"].version == second  # the old model keeps serving
+
+    client.set_registered_model_alias(NAME, "challenger", first)
+    assert slot.refresh() is True and slot.models["challenger"].version == first
+    client.delete_registered_model_alias(NAME, "challenger")  # retired after a promotion
+    assert slot.refresh() is True and "challenger" not in slot.models
+    assert slot.models["champion"].version == second

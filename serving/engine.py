@@ -1,0 +1,275 @@
+"""The ranking service without HTTP: models, feature sources, one `rank` call, the prediction log.
+
+The BentoML class (service.py) holds one engine per worker. Everything slow happens in a
+background thread: following the MLflow aliases, re-reading the Feast registry and reloading the
+item table. A request does one online read for its user (in a worker thread, bounded by
+`feature_timeout_ms`), a NumPy gather, the on-demand columns and `inplace_predict`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from engageflow.settings import ServingConfig, Settings
+from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
+from serving.features import (
+    feature_matrix,
+    gather_items,
+    is_unknown_user,
+    missing_ids,
+    snapshot_hash,
+)
+from serving.model_slot import LoadedModel, ModelSlot
+from serving.online_rows import ItemTable, catalog_ids, load_items, read_rows
+from serving.prediction_log import PredictionLog, ServedSlate
+from serving.ranking import Decision, decide, route
+from serving.schemas import RankedItem, RankRequest, RankResponse
+
+log = logging.getLogger(__name__)
+
+
+class BadRankRequest(ValueError):
+    """A request pydantic accepts but the service's limits refuse; the message says which."""
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        super().__init__(message)
+        self.field, self.value = field, value
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one model's features are read through: its layout and the item table."""
+
+    layout: FeatureLayout
+    items: ItemTable
+    popularity: np.ndarray  # item table column the fallback ranks by, NaN -> 0
+
+
+def serving_store(settings: Settings):
+    """A FeatureStore whose registry never expires on a request: the refresher re-reads it."""
+    from feast import FeatureStore
+
+    from feature_repo.store import repo_config
+
+    config = repo_config(settings)
+    config.registry.cache_ttl_seconds = 0
+    return FeatureStore(repo_path=str(config.repo_path), config=config)
+
+
+def request_time(context: dict) -> datetime:
+    """`context["request_ts"]` (epoch seconds, for replays and the simulator) or now, in UTC."""
+    stamp = context.get("request_ts")
+    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
+        return datetime.fromtimestamp(stamp, UTC)
+    return datetime.now(UTC)
+
+
+def check_limits(request: RankRequest, config: ServingConfig) -> None:
+    """Limits beyond the schema's (k, candidate count, duplicates); BadRankRequest if broken."""
+    candidates = request.candidates
+    if request.k > config.max_k:
+        raise BadRankRequest("k", request.k, f"k must be at most {config.max_k}")
+    if len(candidates) > config.max_candidates:
+        raise BadRankRequest(
+            "candidates",
+            len(candidates),
+            f"{len(candidates)} candidates; send at most {config.max_candidates}",
+        )
+    if len(set(candidates)) != len(candidates):
+        seen: set[str] = set()
+        repeated = sorted({c for c in candidates if c in seen or seen.add(c)})
+        raise BadRankRequest(
+            "candidates", repeated[:5], f"candidates must be distinct; repeated: {repeated[:5]}"
+        )
+
+
+class RankingEngine:
+    def __init__(self, settings: Settings, store=None, client=None) -> None:
+        from training.registry import connect
+
+        self.settings, self.config = settings, settings.serving
+        self.store = store if store is not None else serving_store(settings)
+        self.slot = ModelSlot(client or connect(settings), settings.mlflow.registered_model)
+        self.sources: dict[tuple, Source] = {}
+        self._source_errors: dict[tuple, str] = {}
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
+        self._local = threading.local()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        writer = f"ranker-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.predictions = PredictionLog(
+            settings.root, writer, self.config.log_batch_rows, self.config.log_flush_seconds
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, background: bool = True) -> None:
+        """Load models and item tables now; then keep them fresh in a background thread."""
+        self.slot.refresh()
+        self.refresh_sources()
+        if background:
+            self._thread = threading.Thread(target=self._loop, name="refresher", daemon=True)
+            self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        """A champion is loaded and its features can be read."""
+        champion = self.slot.models.get("champion")
+        return champion is not None and _key(champion, self.settings) in self.sources
+
+    def close(self) -> None:
+        """Stop refreshing and flush the prediction log (a clean shutdown loses no slate)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.predictions.close()
+
+    def _loop(self) -> None:
+        tick = min(self.config.reload_interval_seconds, max(self.config.cache_ttl_seconds, 0.5))
+        next_reload = time.monotonic() + self.config.reload_interval_seconds
+        while not self._stop.wait(tick):
+            try:
+                changed = False
+                if time.monotonic() >= next_reload:
+                    changed = self.slot.refresh()
+                    next_reload = time.monotonic() + self.config.reload_interval_seconds
+                if changed or self._cache_expired():
+                    self.refresh_sources()
+            except Exception:  # keep serving what is loaded; try again next tick
+                log.exception("background refresh failed")
+
+    def _cache_expired(self) -> bool:
+        oldest = min((s.items.loaded_at for s in self.sources.values()), default=0.0)
+        return time.monotonic() - oldest >= self.config.cache_ttl_seconds
+
+    def refresh_sources(self) -> None:
+        """Re-read the registry and every loaded model's item table; keep old ones on failure."""
+        try:
+            self.store.refresh_registry()
+            ids = catalog_ids(self.settings.root)
+        except Exception:
+            log.exception("feature registry or catalog unreadable; keeping the loaded tables")
+            return
+        sources = {}
+        for model in self.slot.models.values():
+            key = _key(model, self.settings)
+            if key in sources:
+                continue
+            try:
+                layout = build_layout(
+                    self.store, key[0], list(key[1]), self.config.popularity_feature
+                )
+                items = load_items(self.store, layout, ids)
+            except Exception as err:
+                log.exception("cannot load features of %s v%s", model.alias, model.version)
+                self._source_errors[key] = f"{type(err).__name__}: {err}"
+                if key in self.sources:
+                    sources[key] = self.sources[key]
+                continue
+            pop = items.matrix[:, layout.item_names.index(layout.popularity)]
+            sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
+        self.sources = sources  # one assignment: a request sees the old or the new set
+
+    # -- the request path --------------------------------------------------------------------
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Rank the candidates; any feature problem answers from the fallback, never an error."""
+        started = time.perf_counter()
+        check_limits(request, self.config)
+        at = request_time(request.context)
+        model = route(request.user_id, self.slot.models, self.config)
+        features, popularity, why = self.features_for(model, request, at)
+        decision = decide(model, features, popularity, request.k, self.config, self._rng(), why)
+        request_id = uuid.uuid4().hex
+        shown = [request.candidates[i] for i in decision.order]
+        latency_ms = (time.perf_counter() - started) * 1e3
+        self.predictions.append(
+            ServedSlate(
+                request_id,
+                at,
+                request.user_id,
+                shown,
+                decision.scores,
+                decision.propensity,
+                decision.policy.value,
+                decision.model_version,
+                None if features is None else snapshot_hash(features),
+                latency_ms,
+            )
+        )
+        return _response(request_id, request.user_id, decision, shown)
+
+    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+        """(matrix or None, popularity, why no matrix) for this request's model."""
+        source = self.sources.get(_key(model, self.settings)) if model is not None else None
+        if source is None:
+            source = next(iter(self.sources.values()), None)
+            popularity = (
+                np.zeros(len(request.candidates))
+                if source is None
+                else source.popularity[source.items.rows(request.candidates)]
+            )
+            if model is None:
+                return None, popularity, "no model loaded"
+            key = _key(model, self.settings)
+            return (
+                None,
+                popularity,
+                f"features of v{model.version} not loaded: "
+                + (self._source_errors.get(key, "loading")),
+            )
+        popularity = source.popularity[source.items.rows(request.candidates)]
+        future = self._pool.submit(self._read, source, request.user_id, request.candidates)
+        try:
+            user, extra = future.result(timeout=self.config.feature_timeout_ms / 1e3)
+        except TimeoutError:
+            future.cancel()
+            return None, popularity, f"feature read exceeded {self.config.feature_timeout_ms} ms"
+        except Exception as err:  # the online store is down or refusing
+            return None, popularity, f"feature store unavailable: {type(err).__name__}"
+        if is_unknown_user(source.layout, user):
+            return None, popularity, "unknown user: no online features"
+        items = gather_items(source.items, request.candidates, extra)
+        return feature_matrix(source.layout, user, items, at), popularity, ""
+
+    def _read(self, source: Source, user_id: str, candidates: list[str]):
+        """The user's online row, and rows of candidates the item table does not hold."""
+        rows = read_rows(self.store, source.layout.user_reads, USER_KEY, [user_id])
+        missing = missing_ids(source.items, candidates)
+        extra = load_items(self.store, source.layout, missing) if missing else None
+        return {name: values[0] for name, values in rows.items()}, extra
+
+    def _rng(self) -> np.random.Generator:
+        rng = getattr(self._local, "rng", None)
+        if rng is None:
+            rng = self._local.rng = np.random.default_rng()
+        return rng
+
+
+def _key(model: LoadedModel, settings: Settings) -> tuple:
+    return (model.feature_service or settings.training.feature_service, tuple(model.feature_names))
+
+
+def _response(request_id: str, user_id: str, decision: Decision, shown: list[str]) -> RankResponse:
+    items = [
+        RankedItem(item_id=item, score=float(score), position=i, propensity=float(p))
+        for i, (item, score, p) in enumerate(
+            zip(shown, decision.scores, decision.propensity, strict=True)
+        )
+    ]
+    return RankResponse(
+        request_id=request_id,
+        user_id=user_id,
+        policy=decision.policy,
+        model_version=decision.model_version,
+        reason=decision.reason,
+        items=items,
+    )

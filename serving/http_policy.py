@@ -1,0 +1,89 @@
+"""The running ranking service as the simulator's policy: the loop closed over HTTP.
+
+`engageflow simulate --policy http://127.0.0.1:3000` asks the service for every slate of a day
+(a few concurrent connections), and the events carry the service's request ids, policies,
+versions and propensities, so the prediction log joins the events on request_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from engageflow.simulator.policies import SlateRequests, Slates
+
+
+class PolicyError(RuntimeError):
+    """The service answered something the simulator cannot use; the message says what."""
+
+
+def request_body(requests: SlateRequests, i: int) -> dict:
+    """The /rank body for request `i`; its time goes in the context as epoch seconds."""
+    context: dict[str, str | int | float] = {
+        "device": str(requests.device[i]),
+        "hour": int(requests.hour[i]),
+    }
+    if requests.ts is not None:
+        micros = requests.ts[i].astype("datetime64[us]").astype(np.int64)
+        context["request_ts"] = int(micros) / 1e6
+    return {
+        "user_id": str(requests.user_ids[i]),
+        "candidates": [str(c) for c in requests.candidates[i]],
+        "k": int(requests.k),
+        "context": context,
+    }
+
+
+def slates_from_responses(requests: SlateRequests, responses: Sequence[dict]) -> Slates:
+    """Turn /rank responses (JSON dicts, in request order) into the simulator's Slates."""
+    n, k = len(responses), requests.k
+    if n != len(requests.user_ids):
+        raise PolicyError(f"{n} responses for {len(requests.user_ids)} requests")
+    chosen = np.empty((n, k), dtype=np.int64)
+    propensity = np.empty((n, k), dtype=np.float64)
+    policy = np.empty(n, dtype=object)
+    version = np.empty(n, dtype=object)
+    ids = np.empty(n, dtype=object)
+    for i, response in enumerate(responses):
+        items = response["items"]
+        if len(items) != k:
+            raise PolicyError(f"request {i}: the service returned {len(items)} items, not {k}")
+        where = {item: j for j, item in enumerate(requests.candidates[i])}
+        unknown = [item["item_id"] for item in items if item["item_id"] not in where]
+        if unknown:
+            raise PolicyError(f"request {i}: the service returned non-candidates {unknown[:3]}")
+        chosen[i] = [where[item["item_id"]] for item in items]
+        propensity[i] = [item["propensity"] for item in items]
+        policy[i], version[i] = response["policy"], response["model_version"]
+        ids[i] = response["request_id"]
+    return Slates(chosen, propensity, policy, version, request_ids=ids)
+
+
+class HttpPolicy:
+    """A SlatePolicy that asks the ranking service at `url` (its /rank endpoint)."""
+
+    def __init__(self, url: str, concurrency: int = 4, timeout_seconds: float = 30.0) -> None:
+        self.url = url.rstrip("/") + "/rank"
+        self.concurrency, self.timeout = concurrency, timeout_seconds
+
+    def __call__(self, requests: SlateRequests, rng: np.random.Generator) -> Slates:
+        import httpx  # comes with BentoML; imported here to keep the simulator light
+
+        bodies = [request_body(requests, i) for i in range(len(requests.user_ids))]
+        with (
+            httpx.Client(timeout=self.timeout) as client,
+            ThreadPoolExecutor(self.concurrency) as pool,
+        ):
+
+            def post(body: dict) -> dict:
+                reply = client.post(self.url, json=body)
+                if reply.status_code != 200:
+                    raise PolicyError(
+                        f"{self.url} answered {reply.status_code}: {reply.text[:300]}"
+                    )
+                return reply.json()
+
+            responses = list(pool.map(post, bodies))
+        return slates_from_responses(requests, responses)

@@ -1,0 +1,130 @@
+"""How to start the service: the `bentoml serve` command line and its environment.
+
+One place for `engageflow serve`, the integration tests and the benchmark. Workers and threads
+go through BENTOML_CONFIG_OVERRIDES, because BentoML reads them when the class is decorated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from engageflow.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SERVICE = "serving.service:Ranker"
+
+
+def serve_command(settings: Settings) -> list[str]:
+    """`bentoml serve serving.service:Ranker` on the settings' host and port."""
+    bentoml = Path(sys.executable).with_name("bentoml")
+    config = settings.serving
+    return [
+        str(bentoml),
+        "serve",
+        SERVICE,
+        "--working-dir",
+        str(REPO_ROOT),
+        "--host",
+        config.host,
+        "--port",
+        str(config.port),
+    ]
+
+
+def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's env) plus what the server processes need."""
+    env = dict(os.environ if base is None else base)
+    overrides = {"services": {"Ranker": {"workers": settings.serving.workers}}}
+    overrides["services"]["Ranker"]["threads"] = settings.serving.threads
+    env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)
+    # The workers read settings themselves: hand them the sections serving uses, resolved.
+    env["ENGAGEFLOW_DATA_DIR"] = str(settings.root)
+    env["ENGAGEFLOW_PROFILE"] = settings.profile
+    for section in ("serving", "feast", "mlflow", "training"):
+        env[f"ENGAGEFLOW_{section.upper()}"] = getattr(settings, section).model_dump_json()
+    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    return env
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcess:
+    """`bentoml serve` in its own process group: start, wait for /readyz, stop the whole group.
+
+    For tests and benchmarks; BentoML forks workers, so only a group signal stops them all.
+    """
+
+    def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None):
+        self.settings, self.log_path = settings, log_path
+        self.url = f"http://{settings.serving.host}:{settings.serving.port}"
+        self._env = serve_env(settings, env)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ServiceProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as out:
+            self.process = subprocess.Popen(
+                serve_command(self.settings),
+                env=self._env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> ServiceProcess:
+        """Block until /readyz answers 200; raise with the server's log if it dies or hangs."""
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"the service exited early:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise TimeoutError(f"the service was not ready in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        """Signal the group (SIGTERM/SIGINT: a clean shutdown), wait, then kill any leftovers.
+
+        BentoML's workers run in sessions of their own, so they are found as children first.
+        """
+        import psutil
+
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            code = self.process.wait(timeout)
+        _, alive = psutil.wait_procs(children, timeout=timeout)
+        for child in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+        return code
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text() if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])

@@ -1,0 +1,60 @@
+"""The BentoML service: `POST /rank`, readiness, and a clean shutdown that flushes the log.
+
+Thin on purpose: pydantic models in and out (they document /docs), the ranking itself is
+`RankingEngine.rank` (engine.py). Start it with `engageflow serve` (workers and threads come
+from settings.serving through BentoML's config overrides, see launch.py).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+import bentoml
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from serving.engine import BadRankRequest, RankingEngine
+from serving.schemas import RankRequest, RankResponse
+
+log = logging.getLogger(__name__)
+
+
+@bentoml.service(name="Ranker")
+class Ranker:
+    """Ranks candidates for a user with the champion (or the canary's challenger)."""
+
+    def __init__(self) -> None:
+        from engageflow.settings import get_settings
+
+        self.engine = RankingEngine(get_settings())
+        self.engine.start()
+        # Start-up objects live forever: keep them out of every later collection (p99 5x).
+        gc.collect()
+        gc.freeze()
+
+    def __is_ready__(self) -> bool:
+        """Ready once a champion and its features are loaded (until then /readyz says 503)."""
+        return self.engine.ready
+
+    @bentoml.api(route="/rank", input_spec=RankRequest, output_spec=RankResponse)
+    def rank(self, **fields) -> RankResponse:
+        """Rank `candidates` for `user_id`: the best `k` with scores and propensities."""
+        request = RankRequest.model_construct(**fields)  # already validated by BentoML
+        try:
+            return self.engine.rank(request)
+        except BadRankRequest as err:
+            raise _as_validation_error(err) from None
+
+    @bentoml.on_shutdown
+    def flush(self) -> None:
+        self.engine.close()
+        log.info("prediction log flushed: %d rows", self.engine.predictions.written_rows)
+
+
+def _as_validation_error(err: BadRankRequest) -> ValidationError:
+    """The service's own limits reported like pydantic's (HTTP 400 with the same JSON shape)."""
+    detail = InitErrorDetails(
+        type=PydanticCustomError("limit", str(err)), loc=(err.field,), input=err.value
+    )
+    return ValidationError.from_exception_data("RankRequest", [detail])
