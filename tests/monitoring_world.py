@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from small_world import SMALL_WORLD
+
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES, simulate
 from feature_repo.backfill import backfill
@@ -21,19 +23,8 @@ DRIFT_DAY = date(2026, 1, 13)
 TRAIN_END = DRIFT_DAY - timedelta(days=1)  # the champion's last test day
 DRIFTED_TOPICS = (0, 1, 2)
 DRIFT_SHIFT = -3.0
-# About the size of tests/conftest.py's world: 4,000 impressions a day keep the verdicts of
-# undrifted days clear of the thresholds.
-WORLD = {
-    "users": 600,
-    "items": 300,
-    "topics": 6,
-    "creators": 40,
-    "new_items_per_day": 20,
-    "new_users_per_day": 30,
-    "requests_per_day": 400,
-    "candidates": 30,
-    "slate_size": 10,
-}
+# The tests' small world: 4,000 impressions a day keep undrifted days clear of the thresholds.
+WORLD = SMALL_WORLD
 
 
 # 300 items and 600 users make every distance noisy, and a catalog growing by 7% a day shifts
