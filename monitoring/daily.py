@@ -83,7 +83,7 @@ def snapshots(
     }
     for policy, rows in current.groupby("policy"):
         out[f"{PERFORMANCE}_{policy}"] = reports.performance_snapshot(
-            rows, stamp(PERFORMANCE, policy_tag(str(policy)))
+            rows, stamp(PERFORMANCE, policy_tag(str(policy))), str(policy)
         )
     return out
 

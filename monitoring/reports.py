@@ -82,13 +82,28 @@ def drift_snapshot(
     return report.run(dataset(current), dataset(reference), **stamp)
 
 
-def performance_snapshot(frame: pd.DataFrame, stamp: dict[str, Any]) -> Snapshot:
-    """Engagement rates, mean score and, when both classes occur, AUC and log loss of `good`."""
+def policy_column(policy: str) -> str:
+    """The good-engagement column of one policy's report (see `performance_snapshot`)."""
+    return f"good_{policy}"
+
+
+def performance_snapshot(
+    frame: pd.DataFrame, stamp: dict[str, Any], policy: str | None = None
+) -> Snapshot:
+    """Engagement rates, mean score and, when both classes occur, AUC and log loss of `good`.
+
+    A policy's report also carries its good rate under `good_<policy>`: Evidently 0.7's
+    dashboard matches a series by metric and labels before tags, so series that differ only
+    by tag would all read the first one's snapshots.
+    """
     from evidently import BinaryClassification, DataDefinition, Dataset, Report
     from evidently.metrics import LogLoss, MeanValue, RocAuc, RowCount
 
     present = [c for c in OUTCOMES if c in frame.columns]
     data = frame[[*present, SCORE]].astype({c: int for c in present})
+    if policy is not None:
+        data[policy_column(policy)] = data["good"]
+        present = [*present, policy_column(policy)]
     both = data["good"].nunique() == 2
     definition = DataDefinition(
         numerical_columns=[*present, SCORE],

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from engageflow.schema import Policy
 from engageflow.settings import Settings
+from monitoring.reports import policy_column
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -91,7 +92,7 @@ def _panels() -> list:
                     "MeanValue",
                     policy.value,
                     [PERFORMANCE, policy_tag(policy.value)],
-                    column="good",
+                    column=policy_column(policy.value),
                 )
                 for policy in Policy
             ],

@@ -93,6 +93,9 @@ def test_dashboard_shows_panels_with_points_of_two_runs(evidently_ui, tmp_path: 
             for day in days:
                 page.get_by_text(f"{day} 12:00:00").first.wait_for(timeout=30_000)
             assert page.locator("svg path").count() > len(PANELS)
+            # The by-policy panel draws the simulated traffic's policy (its legend only shows
+            # when the series has points).
+            page.get_by_text("explore", exact=True).first.wait_for(timeout=30_000)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:
