@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -25,7 +25,13 @@ CONFIG_ENV_VAR = "ENGAGEFLOW_CONFIG"
 DEFAULT_CONFIG_FILE = Path("engageflow.toml")
 
 
-class Drift(BaseModel):
+class Section(BaseModel):
+    """A settings section: unknown keys are errors, so a misspelt variable never goes unseen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Drift(Section):
     """A scheduled change of behaviour: from `day` on, `topic`'s appeal shifts by `shift` logits."""
 
     day: date
@@ -33,7 +39,7 @@ class Drift(BaseModel):
     shift: float
 
 
-class SimulationConfig(BaseModel):
+class SimulationConfig(Section):
     """Size and laws of the simulated world; see engageflow/simulator/world.py."""
 
     start: date = date(2026, 1, 1)
@@ -57,7 +63,7 @@ class SimulationConfig(BaseModel):
         return self
 
 
-class LabelConfig(BaseModel):
+class LabelConfig(Section):
     """Thresholds that turn raw events into good and bad engagement (engageflow/labels.py)."""
 
     good_dwell_seconds: float = Field(default=30.0, gt=0)
@@ -70,7 +76,7 @@ class LabelConfig(BaseModel):
         return self
 
 
-class QualityConfig(BaseModel):
+class QualityConfig(Section):
     """Thresholds of the data-quality gates (expectations/); owned by the GX gate."""
 
     volume_history_days: int = Field(default=7, ge=1)
@@ -80,7 +86,7 @@ class QualityConfig(BaseModel):
     ctr_max: float = Field(default=0.6, le=1)
 
 
-class FeastConfig(BaseModel):
+class FeastConfig(Section):
     """Where Feast keeps its registry and online store, and the features' shape (feature_repo/).
 
     Embedded: file registry and SQLite online store in <data_dir>/feast. The production profile
@@ -106,7 +112,7 @@ class FeastConfig(BaseModel):
         return self
 
 
-class MlflowConfig(BaseModel):
+class MlflowConfig(Section):
     """MLflow tracking and registry (training/); SQLite in the data dir by default."""
 
     tracking_uri: str | None = None  # default: sqlite:///<data_dir>/mlflow/mlflow.db
@@ -115,9 +121,11 @@ class MlflowConfig(BaseModel):
     registered_model: str = "engagement_ranker"
     # Alias moves are journaled as runs of this experiment (MLflow keeps no alias history).
     history_experiment: str = "engagement_ranker.alias_history"
+    host: str = "127.0.0.1"  # `mlflow server` (UI and tracking API) of the local stack
+    port: int = Field(default=5000, ge=1, le=65535)
 
 
-class TrainingConfig(BaseModel):
+class TrainingConfig(Section):
     """The rolling window and the ranker's learning setup (training/)."""
 
     feature_service: str = "ranker_v1"  # the Feast FeatureService a new model trains on
@@ -157,15 +165,17 @@ class TrainingConfig(BaseModel):
     bootstrap_confidence: float = Field(default=0.95, gt=0, lt=1)
 
 
-class AirflowConfig(BaseModel):
+class AirflowConfig(Section):
     """How the project runs Airflow locally (SQLite + LocalExecutor unless a URI is given)."""
 
     home: Path | None = None  # default: <data_dir>/airflow
     sql_alchemy_conn: str | None = None  # default: SQLite in the Airflow home
     parallelism: int = Field(default=4, ge=1)
+    host: str = "127.0.0.1"  # the api-server (UI and REST API)
+    port: int = Field(default=8080, ge=1, le=65535)
 
 
-class ServingConfig(BaseModel):
+class ServingConfig(Section):
     """The ranking service (serving/): routing, exploration, limits and the prediction log."""
 
     host: str = "127.0.0.1"
@@ -186,7 +196,7 @@ class ServingConfig(BaseModel):
     threads: int = Field(default=1, ge=1)  # BentoML request threads per worker
 
 
-class MonitoringConfig(BaseModel):
+class MonitoringConfig(Section):
     """Drift reports, verdicts, retrain triggers and A/B readouts (monitoring/)."""
 
     workspace: Path | None = None  # Evidently workspace; default: <data_dir>/evidently
