@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from engageflow.settings import Settings
+from engageflow.settings import Settings, child_env, settings_env
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
 
@@ -26,7 +25,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn,
         # Tasks read the same settings as the CLI that started them.
-        "ENGAGEFLOW_DATA_DIR": str(settings.root),
+        **settings_env(settings),
     }
 
 
@@ -35,6 +34,6 @@ def run_airflow(
 ) -> subprocess.CompletedProcess:
     """Run the `airflow` CLI with the project's environment (plus `extra_env`)."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **airflow_env(settings), **(extra_env or {})}
+    env = {**child_env(settings), **airflow_env(settings), **(extra_env or {})}
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run([str(airflow), *args], env=env, check=check)

@@ -311,6 +311,63 @@ def monitor(day: Day) -> None:
     console.print(f"reports: {summary['folder']}")
 
 
+def _stack_table(rows: list) -> Table:
+    table = Table(title="engageflow stack")
+    for column in ("service", "running", "healthy", "pid", "url"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        mark = {True: "[green]yes[/green]", False: "[red]no[/red]"}
+        pid = "-" if row.pid is None else str(row.pid)
+        table.add_row(row.name, mark[row.running], mark[row.healthy], pid, row.url)
+    return table
+
+
+@app.command()
+def up(
+    timeout: Annotated[float, typer.Option(help="seconds to wait for health")] = 300.0,
+) -> None:
+    """Start Airflow, MLflow, the ranker and the Evidently UI locally; wait until healthy."""
+    import time
+
+    from engageflow.airflow_auth import passwords_file
+    from engageflow.stack import StackError
+    from engageflow.stack import up as start
+
+    settings = get_settings()
+    began = time.monotonic()
+    try:
+        rows = start(settings, timeout)
+    except StackError as err:
+        console.print(
+            f"[red]the stack did not come up[/red] (what this run started is stopped):\n{err}"
+        )
+        raise typer.Exit(1) from err
+    console.print(_stack_table(rows))
+    console.print(
+        f"healthy in {time.monotonic() - began:.0f} s; logs in {settings.root / 'stack' / 'logs'}"
+    )
+    console.print(f"Airflow login: admin, password in {passwords_file(settings)}")
+
+
+@app.command()
+def down() -> None:
+    """Stop exactly the processes `engageflow up` started (recorded in <data_dir>/stack)."""
+    from engageflow.stack import down as stop
+
+    stopped = stop(get_settings())
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """Each service of the local stack: running, healthy, URL (exit 1 unless all healthy)."""
+    from engageflow.stack import status as check
+
+    rows = check(get_settings())
+    console.print(_stack_table(rows))
+    raise typer.Exit(0 if all(row.healthy for row in rows) else 1)
+
+
 Reason = Annotated[str, typer.Option(help="why: kept in the alias history")]
 Actor = Annotated[str | None, typer.Option(help="who moves the alias (default: your login)")]
 

@@ -8,6 +8,7 @@ Precedence (highest first): keyword arguments, `ENGAGEFLOW_*` env vars (nested w
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -230,6 +231,7 @@ class Settings(BaseSettings):
         env_prefix="ENGAGEFLOW_",
         env_nested_delimiter="__",
         extra="forbid",
+        hide_input_in_errors=True,  # inputs hold URLs with passwords and the pseudonym key
     )
 
     profile: Literal["embedded", "production"] = "embedded"
@@ -259,6 +261,16 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
         return (init_settings, env_settings, toml)
 
+    @model_validator(mode="after")
+    def _production_ready(self) -> Settings:
+        if self.profile == "production" and (problems := production_problems(self)):
+            raise ValueError(
+                "the production profile runs on PostgreSQL and Redis; set:\n  - "
+                + "\n  - ".join(problems)
+                + "\n(see docs/production.toml)"
+            )
+        return self
+
     @cached_property
     def root(self) -> Path:
         """The data dir as an absolute path, so subprocesses and Airflow agree on it."""
@@ -271,6 +283,67 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return (self.pseudonym_key_file or self.root / "secrets" / "pseudonym.key").resolve()
+
+
+def _scheme(url: str | None) -> str:
+    """The URL's scheme without its driver (`postgresql+psycopg` -> `postgresql`); never the URL,
+    which may hold a password."""
+    return (url or "").partition("://")[0].partition("+")[0] if url and "://" in url else ""
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Every setting the production profile needs and lacks, each with its env var."""
+    problems = []
+    for var, url, driver, db in (
+        ("AIRFLOW__SQL_ALCHEMY_CONN", settings.airflow.sql_alchemy_conn, "psycopg2", "airflow"),
+        ("MLFLOW__TRACKING_URI", settings.mlflow.tracking_uri, "psycopg2", "mlflow"),
+        ("FEAST__REGISTRY_URI", settings.feast.registry_uri, "psycopg", "feast"),
+    ):
+        if _scheme(url) != "postgresql":
+            got = (
+                f"got a {_scheme(url)} URL"
+                if _scheme(url)
+                else ("unset" if not url else "not a URL")
+            )
+            problems.append(f"ENGAGEFLOW_{var}=postgresql+{driver}://USER@HOST:5432/{db} ({got})")
+    if settings.feast.online_store != "redis":
+        problems.append(
+            f"ENGAGEFLOW_FEAST__ONLINE_STORE=redis (got {settings.feast.online_store!r}), with "
+            "ENGAGEFLOW_FEAST__REDIS_CONNECTION=HOST:6379,db=N"
+        )
+    return problems
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The resolved settings as ENGAGEFLOW_* env vars (sections as JSON, paths absolute), so a
+    child process reads exactly these. Holds the pseudonym key by value: child env only."""
+    env = {
+        "ENGAGEFLOW_PROFILE": settings.profile,
+        "ENGAGEFLOW_DATA_DIR": str(settings.root),
+        "ENGAGEFLOW_SEED": str(settings.seed),
+        "ENGAGEFLOW_PSEUDONYM_KEY_FILE": str(settings.key_file),
+    }
+    if settings.pseudonym_key is not None:
+        env["ENGAGEFLOW_PSEUDONYM_KEY"] = settings.pseudonym_key.get_secret_value()
+    for name in Settings.model_fields:
+        section = getattr(settings, name)
+        if isinstance(section, Section):
+            paths = {k: v.expanduser().resolve() for k, v in section if isinstance(v, Path)}
+            if name == "airflow":
+                paths["home"] = settings.airflow_home
+            resolved = section.model_copy(update=paths)
+            env[f"ENGAGEFLOW_{name.upper()}"] = resolved.model_dump_json()
+    if (config := config_file()) is not None:
+        env[CONFIG_ENV_VAR] = str(config.resolve())
+    return env
+
+
+def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's env) without its ENGAGEFLOW_* vars, plus `settings_env`:
+    an inherited `ENGAGEFLOW_SERVING__PORT` must not override what the parent resolved."""
+    base = os.environ if base is None else base
+    kept = {k: v for k, v in base.items() if not k.startswith("ENGAGEFLOW_")}
+    return {**kept, **settings_env(settings)}
 
 
 def config_file() -> Path | None:

@@ -6,9 +6,7 @@ go through BENTOML_CONFIG_OVERRIDES, because BentoML reads them when the class i
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -16,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from engageflow.settings import Settings
+from engageflow.settings import Settings, child_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "serving.service:Ranker"
@@ -40,16 +38,12 @@ def serve_command(settings: Settings) -> list[str]:
 
 
 def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
-    """`base` (default: this process's env) plus what the server processes need."""
-    env = dict(os.environ if base is None else base)
+    """`base` (default: this process's env) plus what the server processes need; the workers
+    read settings themselves, so they get the resolved ones (`child_env`)."""
+    env = child_env(settings, base)
     overrides = {"services": {"Ranker": {"workers": settings.serving.workers}}}
     overrides["services"]["Ranker"]["threads"] = settings.serving.threads
     env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)
-    # The workers read settings themselves: hand them the sections serving uses, resolved.
-    env["ENGAGEFLOW_DATA_DIR"] = str(settings.root)
-    env["ENGAGEFLOW_PROFILE"] = settings.profile
-    for section in ("serving", "feast", "mlflow", "training"):
-        env[f"ENGAGEFLOW_{section.upper()}"] = getattr(settings, section).model_dump_json()
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     return env
 
@@ -102,27 +96,16 @@ class ServiceProcess:
         raise TimeoutError(f"the service was not ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
-        """Signal the group (SIGTERM/SIGINT: a clean shutdown), wait, then kill any leftovers.
-
-        BentoML's workers run in sessions of their own, so they are found as children first.
-        """
+        """Signal the group (SIGTERM/SIGINT: a clean shutdown), wait, then kill any leftovers
+        (BentoML's workers run in sessions of their own: engageflow/processes.py)."""
         import psutil
+
+        from engageflow.processes import stop_group
 
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
-        children = psutil.Process(self.process.pid).children(recursive=True)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            code = self.process.wait(timeout)
-        _, alive = psutil.wait_procs(children, timeout=timeout)
-        for child in alive:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                child.kill()
+        code = stop_group(psutil.Process(self.process.pid), self.process.pid, sig, timeout)
+        self.process.wait(timeout)  # already reaped by stop_group; keeps Popen consistent
         return code
 
     def log_tail(self, lines: int = 40) -> str:

@@ -20,8 +20,8 @@ def pytest_configure(config: pytest.Config) -> None:
     """Point Airflow at a throwaway home before anything imports it (it reads config once)."""
     home = Path(tempfile.mkdtemp(prefix="engageflow-airflow-"))
     env = airflow_env(Settings(data_dir=home / "data", airflow={"home": home / "home"}))
-    env.pop("ENGAGEFLOW_DATA_DIR")  # each test points tasks at its own data dir
-    os.environ.update(env)
+    # Only Airflow's own variables: each test points tasks at its own settings and data dir.
+    os.environ.update({k: v for k, v in env.items() if k.startswith("AIRFLOW")})
     config.stash[AIRFLOW_TMP] = home
 
 

@@ -1,0 +1,132 @@
+"""What the local stack runs: one declarative entry per process, built from the settings."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engageflow.settings import Settings, child_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW_HEALTH = "/api/v2/monitor/health"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A long-running process of the stack and how to tell that it is healthy."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(repr=False)  # holds secrets: never printed
+    url: str  # what a person opens
+    health_url: str
+    health_key: str | None = None  # a component in Airflow's health JSON that must be healthy
+    port: tuple[str, int, str] | None = None  # (host, port, the env var that sets the port)
+    prepare: Callable[[], object] | None = field(default=None, repr=False)
+
+
+def stack_dir(settings: Settings) -> Path:
+    return settings.root / "stack"
+
+
+def log_path(settings: Settings, name: str) -> Path:
+    return stack_dir(settings) / "logs" / f"{name}.log"
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def airflow_services(settings: Settings) -> list[Service]:
+    """api-server, scheduler, dag-processor, triggerer: one Airflow, LocalExecutor."""
+    from engageflow.airflow_auth import airflow_server_env
+
+    config = settings.airflow
+    env = {**child_env(settings), **airflow_server_env(settings)}
+    url = f"http://{config.host}:{config.port}"
+    health = url + AIRFLOW_HEALTH
+    # --skip-serve-logs: the log servers bind 0.0.0.0 on fixed ports; the api-server reads task
+    # logs from the shared Airflow home instead.
+    commands = {
+        "airflow-api-server": (
+            ["api-server", "--host", config.host, "--port", str(config.port)],
+            "metadatabase",
+        ),
+        "airflow-scheduler": (["scheduler", "--skip-serve-logs"], "scheduler"),
+        "airflow-dag-processor": (["dag-processor"], "dag_processor"),
+        "airflow-triggerer": (["triggerer", "--skip-serve-logs"], "triggerer"),
+    }
+    return [
+        Service(
+            name,
+            [_bin("airflow"), *args],
+            env,
+            url,
+            health,
+            key,
+            (config.host, config.port, "ENGAGEFLOW_AIRFLOW__PORT")
+            if name == "airflow-api-server"
+            else None,
+        )
+        for name, (args, key) in commands.items()
+    ]
+
+
+def mlflow_service(settings: Settings) -> Service:
+    """`mlflow server` (UI, tracking and registry API) on the store the tasks write to."""
+    from training.registry import artifact_root, tracking_uri
+
+    config = settings.mlflow
+    (settings.root / "mlflow").mkdir(parents=True, exist_ok=True)
+    argv = [
+        _bin("mlflow"),
+        "server",
+        *("--backend-store-uri", tracking_uri(settings)),
+        *("--default-artifact-root", artifact_root(settings).as_uri()),
+        *("--host", config.host, "--port", str(config.port)),
+        *("--workers", "1"),  # two cores: one worker answers a person and a demo
+    ]
+    url = f"http://{config.host}:{config.port}"
+    port = (config.host, config.port, "ENGAGEFLOW_MLFLOW__PORT")
+    return Service("mlflow", argv, child_env(settings), url, f"{url}/health", port=port)
+
+
+def ranker_service(settings: Settings) -> Service:
+    """The BentoML ranker; /livez, because /readyz stays 503 until a champion exists."""
+    from serving.launch import serve_command, serve_env
+
+    config = settings.serving
+    url = f"http://{config.host}:{config.port}"
+    port = (config.host, config.port, "ENGAGEFLOW_SERVING__PORT")
+    return Service(
+        "ranker", serve_command(settings), serve_env(settings), url, f"{url}/livez", port=port
+    )
+
+
+def evidently_service(settings: Settings) -> Service:
+    """The Evidently UI over the monitoring workspace (its project is created first)."""
+    from monitoring.ui import prepare, ui_command
+
+    config = settings.monitoring
+    url = f"http://{config.ui_host}:{config.ui_port}"
+    return Service(
+        "evidently-ui",
+        ui_command(settings),
+        child_env(settings),
+        url,
+        f"{url}/",
+        port=(config.ui_host, config.ui_port, "ENGAGEFLOW_MONITORING__UI_PORT"),
+        prepare=lambda: prepare(settings),
+    )
+
+
+def services(settings: Settings) -> list[Service]:
+    """Every service, in start order (the slow-to-prepare Evidently UI last)."""
+    return [
+        *airflow_services(settings),
+        mlflow_service(settings),
+        ranker_service(settings),
+        evidently_service(settings),
+    ]
