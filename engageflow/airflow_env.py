@@ -16,7 +16,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
     """Env vars for any Airflow command run on this project's behalf (dev: SQLite + Local)."""
     home = settings.airflow_home
     conn = settings.airflow.sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}"
-    return {
+    env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -27,6 +27,13 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         # Tasks read the same settings as the CLI that started them.
         **settings_env(settings),
     }
+    if conn.startswith("postgresql"):
+        # Airflow derives its async URL with asyncpg, which is not installed; psycopg 3 is
+        # async too.
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = (
+            "postgresql+psycopg:" + conn.split(":", 1)[1]
+        )
+    return env
 
 
 def run_airflow(
