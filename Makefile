@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Keep in step with the uv pinned in uv.lock.
 UV_VERSION := 0.13.9
 
-.PHONY: setup demo test lint format bench serve clean
+.PHONY: setup demo test lint format bench serve up down status clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ bench: setup  ## speed and quality measurements; results land in docs/benchmarks
 
 serve: setup  ## the ranking service on settings.serving.host:port (Swagger UI at /)
 	$(BIN)/engageflow serve
+
+up: setup  ## the local stack: Airflow, MLflow, the ranker, the Evidently UI (settings' ports)
+	$(BIN)/engageflow up
+
+down:  ## stop exactly what `make up` started
+	$(BIN)/engageflow down
+
+status:  ## each service of the local stack: running, healthy, URL
+	$(BIN)/engageflow status
 
 clean:  ## remove the local data dir (simulated data, lake, Airflow home)
 	rm -rf .engageflow
