@@ -26,7 +26,6 @@ PG_TYPES: dict[pa.DataType, str] = {
     pa.int64(): "bigint",
     pa.float32(): "real",
     pa.bool_(): "boolean",
-    pa.list_(pa.float32()): "real[]",
     UTC_TS: "timestamptz",
 }
 
@@ -78,10 +77,17 @@ def connect(settings: Settings) -> psycopg.Connection:
     )
 
 
+def pg_type(arrow: pa.DataType) -> str:
+    """The column type for an Arrow type of the feature tables (lists become arrays)."""
+    if pa.types.is_list(arrow):
+        return pg_type(arrow.value_type) + "[]"
+    return PG_TYPES[arrow]
+
+
 def create_statements(name: str, schema: pa.Schema, key: str) -> list[sql.Composed]:
     """CREATE TABLE and its PIT-join index (entity key, timestamp), both if not there yet."""
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(PG_TYPES[f.type])) for f in schema
+        sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(pg_type(f.type))) for f in schema
     )
     table = sql.Identifier(SCHEMA, name)
     return [

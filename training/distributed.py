@@ -104,3 +104,24 @@ def group_bounds(qid: np.ndarray, parts: int) -> np.ndarray:
     even = np.linspace(0, len(qid), parts + 1).astype(int)[1:-1]
     starts = np.searchsorted(qid, qid[even], side="left") if len(qid) else even
     return np.unique(np.concatenate([[0], starts, [len(qid)]]))
+
+
+@contextmanager
+def local_cluster(workers: int = 2, threads: int = 1) -> Iterator[str]:
+    """A LocalCluster of worker processes on loopback for tests and benchmarks; its address.
+
+    Every port is a free one: the scheduler's, and its HTTP endpoint's (no dashboard), which
+    would otherwise try Dask's default 8787 first.
+    """
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=threads,
+        processes=True,
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    ) as cluster:
+        yield cluster.scheduler_address
