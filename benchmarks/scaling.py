@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 import uuid
@@ -126,8 +127,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, nargs=2, default=[25_000, 100_000])
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with local_cluster(workers=2, threads=1) as scheduler:
         small, large = (measure(n, scheduler) for n in sorted(args.requests))
+    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     rows = [
         [
             stage,
@@ -155,7 +158,8 @@ def main() -> None:
         "from the two sizes (1 = linear; below 1, a fixed cost or a per-entity cost dominates). "
         "One "
         "process, 2 cores shared with the dask workers and PostgreSQL; the dask cluster runs on "
-        "the same 2 cores, so it measures the overhead of the distributed path, not a speed-up.",
+        "the same 2 cores, so it measures the overhead of the distributed path, not a speed-up. "
+        f"Load average (1 min) of the machine: {load}; above 2, other work shared the cores.",
     )
     print(path.read_text())
 
