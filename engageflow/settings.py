@@ -92,13 +92,16 @@ class FeastConfig(Section):
 
     Embedded: file registry and SQLite online store in <data_dir>/feast. The production profile
     uses Redis online and needs `registry_uri`, a SQLAlchemy URL such as
-    `postgresql+psycopg://user@host:5432/feast`.
+    `postgresql+psycopg://user@host:5432/feast`. The offline store is DuckDB over the Parquet
+    partitions, or PostgreSQL (`offline_uri`, a URL of the same form) for data beyond one disk.
     """
 
     project: str = "engageflow"
     online_store: Literal["sqlite", "redis"] = "sqlite"
     redis_connection: str = "127.0.0.1:6379,db=0"  # Feast's format: host:port[,db=N][,password=]
     registry_uri: str | None = None  # default: a file in <data_dir>/feast; SQL URL in production
+    offline_store: Literal["duckdb", "postgres"] = "duckdb"
+    offline_uri: str | None = None  # PostgreSQL offline store; `?sslmode=` passes through
     windows_days: list[int] = Field(default_factory=lambda: [1, 7, 28])
     embedding_dim: int = Field(default=16, ge=2)
     affinity_prior: float = Field(default=5.0, gt=0)  # pseudo-impressions that shrink affinities
@@ -144,6 +147,8 @@ class TrainingConfig(Section):
     subsample: float = Field(default=0.8, gt=0, le=1)
     colsample_bytree: float = Field(default=0.8, gt=0, le=1)
     threads: int = Field(default=0, ge=0)  # 0: every core
+    # A dask.distributed scheduler ("tcp://host:8786") to train on; None: in this process.
+    dask_scheduler: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9+]*://\S+$")
     # "none" keeps predicted probabilities calibrated (ECE is a gate guard); the positive rate
     # is logged either way.
     imbalance: Literal["none", "scale_pos_weight"] = "none"

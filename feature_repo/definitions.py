@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from feast import Entity, FeatureService, FeatureView, FileSource, RequestSource
+from feast import Entity, FeatureService, FeatureView, RequestSource
+from feast.data_source import DataSource
 from feast.on_demand_feature_view import OnDemandFeatureView
 
 from engageflow.settings import Settings
@@ -18,7 +19,7 @@ from feature_repo.sources import batch_sources, request_source
 @dataclass(frozen=True)
 class Definitions:
     entities: dict[str, Entity]
-    sources: dict[str, FileSource]
+    sources: dict[str, DataSource]
     request: RequestSource
     views: dict[str, FeatureView]
     on_demand: dict[str, OnDemandFeatureView]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pyarrow as pa
-from feast import Entity, FeatureView, Field, FileSource
+from feast import Entity, FeatureView, Field
+from feast.data_source import DataSource
 from feast.types import Array, Bool, FeastType, Float32, Int64, String
 
 from engageflow.settings import Settings
@@ -28,7 +29,7 @@ DESCRIPTIONS = {
 
 
 def feature_views(
-    settings: Settings, entities: dict[str, Entity], sources: dict[str, FileSource]
+    settings: Settings, entities: dict[str, Entity], sources: dict[str, DataSource]
 ) -> dict[str, FeatureView]:
     """One FeatureView per offline table; a row serves for `settings.feast.ttl_days`."""
     ttl = timedelta(days=settings.feast.ttl_days)

@@ -41,12 +41,19 @@ def read_inputs(settings: Settings, day: date) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def build_offline(settings: Settings, day: date) -> dict[str, int]:
-    """Write `features/<view>/date=day/` for every view (stamped day + 1), after validation."""
+    """Write `features/<view>/date=day/` for every view (stamped day + 1), after validation.
+
+    With the PostgreSQL offline store the day is also loaded there, replacing the day's rows.
+    """
     events, catalog = read_inputs(settings, day)
     tables = compute_features(events, catalog, day_bounds(day)[1], settings)
     validate_features(tables, settings, day)
     for view in VIEWS:
         lake.write_partition(tables[view], settings.root, AREA, view, day)
+    if settings.feast.offline_store == "postgres":
+        from feature_repo.offline_postgres import load_day
+
+        load_day(settings, day, tables)
     return {view: tables[view].num_rows for view in VIEWS}
 
 

@@ -2,7 +2,8 @@
 
 Embedded profile: file registry and SQLite online store under `<data_dir>/feast/`. Production
 profile (or `feast.online_store = "redis"`): Redis online; the registry is a SQL database
-whenever `feast.registry_uri` is a URL (required in production).
+whenever `feast.registry_uri` is a URL (required in production). The offline store is DuckDB
+over Parquet, or PostgreSQL when `feast.offline_store = "postgres"` (`feast.offline_uri`).
 """
 
 from __future__ import annotations
@@ -50,17 +51,26 @@ def registry_config(settings: Settings) -> dict[str, Any]:
     return {"registry_type": "file", "path": str(path.expanduser().resolve())}
 
 
-def repo_config(settings: Settings, offline_store: str = "duckdb") -> RepoConfig:
+def offline_store_config(settings: Settings) -> dict[str, Any]:
+    if settings.feast.offline_store == "postgres":
+        from feature_repo.offline_postgres import postgres_params
+
+        return {"type": "postgres", **postgres_params(settings)}
+    return {"type": "duckdb"}
+
+
+def repo_config(settings: Settings, offline_store: str | None = None) -> RepoConfig:
     """The same configuration `feature_store.yaml` expands to under `feast_env(settings)`.
 
     `offline_store="dask"` (Feast's file store) exists for the benchmark that compares them.
     """
     (settings.root / "feast").mkdir(parents=True, exist_ok=True)
+    offline = {"type": offline_store} if offline_store else offline_store_config(settings)
     return RepoConfig(
         project=settings.feast.project,
         provider="local",
         registry=registry_config(settings),
-        offline_store={"type": offline_store},
+        offline_store=offline,
         online_store=online_store_config(settings),
         entity_key_serialization_version=3,
         repo_path=REPO_DIR,
@@ -68,7 +78,7 @@ def repo_config(settings: Settings, offline_store: str = "duckdb") -> RepoConfig
 
 
 def feature_store(settings: Settings) -> FeatureStore:
-    """A FeatureStore on the settings' registry, DuckDB offline store and online store."""
+    """A FeatureStore on the settings' registry, offline store and online store."""
     return FeatureStore(repo_path=str(REPO_DIR), config=repo_config(settings))
 
 
@@ -80,6 +90,7 @@ def feast_env(settings: Settings) -> dict[str, str]:
         # JSON is YAML: each variable expands to a whole mapping.
         f"{ENV_PREFIX}REGISTRY": json.dumps(registry_config(settings)),
         f"{ENV_PREFIX}ONLINE_STORE": json.dumps(online_store_config(settings)),
+        f"{ENV_PREFIX}OFFLINE_STORE": json.dumps(offline_store_config(settings)),
         # repo.py rebuilds the definitions from these: the same paths, windows and sizes.
         "ENGAGEFLOW_DATA_DIR": str(settings.root),
         "ENGAGEFLOW_FEAST": settings.feast.model_dump_json(),

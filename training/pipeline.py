@@ -125,6 +125,8 @@ def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
         "positive_rate": trained.positive_rate,
         "train_seconds": trained.seconds,
         "search_trials": len(trained.trials),
+        "engine": trained.engine,
+        "dask_scheduler": settings.training.dask_scheduler if trained.engine == "dask" else None,
     }
     (folder / "trials.json").write_text(json.dumps(trained.trials, indent=1))
     return info
@@ -205,6 +207,7 @@ def register_model(
         **{k: model[k] for k in ("imbalance", "positive_rate", "best_iteration", "search_trials")},
         "feature_service": dataset["feature_service"],
         "features": dataset["features"],
+        **trained_where(model),
         **code_version(),
     }
     baseline_metrics = {
@@ -232,6 +235,14 @@ def register_model(
     why = f"{reason}: trained on {window['train_start']}..{window['train_end']} (run {run_id})"
     move_alias(settings, CHALLENGER, version, "register", why, ACTOR)
     return {"run_id": run_id, "model_uri": uri, "version": version}
+
+
+def trained_where(model: dict[str, Any]) -> dict[str, str]:
+    """The run params that say where a model trained: `engine`, and the Dask scheduler if any."""
+    where = {"engine": model.get("engine", "local")}
+    if model.get("dask_scheduler"):
+        where["dask_scheduler"] = model["dask_scheduler"]
+    return where
 
 
 def gate_model(

@@ -1,14 +1,18 @@
 """Fit the XGBoost ranker: pointwise (good engagement) or pairwise/listwise grouped by request.
 
 Early stopping watches the validation window; the kept booster is cut at its best iteration.
-An optional random search over a few tree settings runs within a time budget, seeded.
+An optional random search over a few tree settings runs within a time budget, seeded. With
+`training.dask_scheduler` set, the same fits run on that dask.distributed cluster
+(training/distributed.py) and return the same kind of Booster.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,19 +43,25 @@ class Trained:
     positive_rate: float
     seconds: float
     trials: list[dict[str, Any]] = field(default_factory=list)
+    engine: str = "local"  # "local" (this process) or "dask" (settings.training.dask_scheduler)
 
 
 def is_ranking(objective: str) -> bool:
     return objective.startswith("rank:")
 
 
+def by_request(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """`frame` sorted by request (stable) and its query ids, as ranking objectives want them."""
+    codes, _ = pd.factorize(frame["request_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    return frame.iloc[order], codes[order]
+
+
 def matrix(frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
     """A DMatrix of the features and label; for ranking objectives sorted by request (qid)."""
     if is_ranking(objective):
-        codes, _ = pd.factorize(frame["request_id"], sort=True)
-        order = np.argsort(codes, kind="stable")
-        frame = frame.iloc[order]
-        return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32), qid=codes[order])
+        frame, qid = by_request(frame)
+        return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32), qid=qid)
     return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32))
 
 
@@ -98,8 +108,51 @@ def fit(
         early_stopping_rounds=config.early_stopping_rounds,
         verbose_eval=False,
     )
+    return cut_at_best(booster)
+
+
+def cut_at_best(booster: xgb.Booster) -> tuple[xgb.Booster, int, float]:
+    """The booster up to its early-stopping best iteration, that iteration and its score."""
     best = int(booster.best_iteration)
     return booster[: best + 1], best, float(booster.best_score)
+
+
+class Engine(Protocol):
+    """Where fits run: builds the matrices and fits on them."""
+
+    name: str
+
+    def matrix(self, frame: pd.DataFrame, features: list[str], objective: str) -> Any: ...
+
+    def fit(
+        self, train: Any, valid: Any, params: dict[str, Any], config: TrainingConfig
+    ) -> tuple[xgb.Booster, int, float]: ...
+
+
+class LocalEngine:
+    """Fits in this process (XGBoost's own threads)."""
+
+    name = "local"
+
+    def matrix(self, frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
+        return matrix(frame, features, objective)
+
+    def fit(
+        self, train: xgb.DMatrix, valid: xgb.DMatrix, params: dict[str, Any], config: TrainingConfig
+    ) -> tuple[xgb.Booster, int, float]:
+        return fit(train, valid, params, config)
+
+
+@contextmanager
+def engine(config: TrainingConfig) -> Iterator[Engine]:
+    """In-process, or a client of the Dask scheduler named by `config.dask_scheduler`."""
+    if config.dask_scheduler is None:
+        yield LocalEngine()
+        return
+    from training.distributed import dask_engine
+
+    with dask_engine(config.dask_scheduler) as remote:
+        yield remote
 
 
 def train_model(
@@ -115,20 +168,21 @@ def train_model(
     started = time.perf_counter()
     positive_rate = float(train[LABEL].mean())
     params, imbalance = base_params(config, seed, positive_rate)
-    dtrain = matrix(train, features, config.objective)
-    dvalid = matrix(valid, features, config.objective)
     candidates = [params, *search_candidates(params, config, seed)]
     sign = 1.0 if is_ranking(config.objective) else -1.0  # NDCG rises, log loss falls
     trials: list[dict[str, Any]] = []
     best: tuple[xgb.Booster, int, float, dict] | None = None
-    for number, candidate in enumerate(candidates):
-        over_budget = time.perf_counter() - started > config.search_budget_seconds
-        if number > 0 and over_budget:
-            break
-        booster, iteration, score = fit(dtrain, dvalid, candidate, config)
-        trials.append({**_searched(candidate), "best_iteration": iteration, "score": score})
-        if best is None or sign * score > sign * best[2]:
-            best = (booster, iteration, score, candidate)
+    with engine(config) as runner:
+        dtrain = runner.matrix(train, features, config.objective)
+        dvalid = runner.matrix(valid, features, config.objective)
+        for number, candidate in enumerate(candidates):
+            over_budget = time.perf_counter() - started > config.search_budget_seconds
+            if number > 0 and over_budget:
+                break
+            booster, iteration, score = runner.fit(dtrain, dvalid, candidate, config)
+            trials.append({**_searched(candidate), "best_iteration": iteration, "score": score})
+            if best is None or sign * score > sign * best[2]:
+                best = (booster, iteration, score, candidate)
     assert best is not None
     booster, iteration, score, chosen = best
     return Trained(
@@ -141,6 +195,7 @@ def train_model(
         positive_rate=positive_rate,
         seconds=time.perf_counter() - started,
         trials=trials,
+        engine=runner.name,
     )
 
 

@@ -7,6 +7,7 @@ from engageflow.errors import DataError
 from engageflow.settings import TrainingConfig
 from tests.unit.synthetic import FEATURES, impressions
 from training import metrics
+from training.distributed import group_bounds
 from training.train import matrix, predict, train_model
 
 TRAIN, VALID, TEST = (impressions(400, 10, seed) for seed in (1, 2, 3))
@@ -64,3 +65,13 @@ def test_unusable_frames_are_refused_with_the_reason() -> None:
         train_model(TRAIN.drop(columns="signal"), VALID, FEATURES, TrainingConfig(), seed=5)
     with pytest.raises(DataError, match="needs both classes"):
         train_model(TRAIN.assign(good=False), VALID, FEATURES, TrainingConfig(), seed=5)
+
+
+def test_dask_chunks_cut_only_between_requests() -> None:
+    qid = np.repeat(np.arange(7), [3, 1, 4, 2, 5, 1, 2])
+    for parts in (1, 2, 3, 5, 30):
+        bounds = group_bounds(qid, parts)
+        assert bounds[0] == 0 and bounds[-1] == len(qid) and np.all(np.diff(bounds) > 0)
+        inner = bounds[1:-1]
+        assert np.all(qid[inner] != qid[inner - 1])  # a cut never splits a request
+    assert len(group_bounds(qid, 2)) == 3
