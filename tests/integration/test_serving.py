@@ -18,8 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from mlflow.exceptions import MlflowException
-from small_world import SMALL_WORLD
-from worlds import featured_lake
+from worlds import CHAMPION_DAYS, champion_world, known_users
 
 from engageflow import lake
 from engageflow.settings import Settings
@@ -34,12 +33,11 @@ from serving.http_policy import HttpPolicy
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
 from training.dataset import service_features
-from training.pipeline import run_all
 from training.registry import connect
 
 pytestmark = pytest.mark.integration
 
-DAYS = 5
+DAYS = CHAMPION_DAYS
 FIRST = date(2026, 1, 1)
 SERVICE = "ranker_v1"
 MODEL = "engagement_ranker"
@@ -48,16 +46,7 @@ MODEL = "engagement_ranker"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Five simulated days with features, a champion (v1) trained on them, online store loaded."""
-    root = tmp_path_factory.mktemp("serving")
-    settings = Settings(
-        data_dir=root / "data",
-        simulation={**SMALL_WORLD, "requests_per_day": 1000},
-        training={"train_days": 3, "threads": 1},
-    )
-    featured_lake(settings, DAYS)
-    assert run_all(settings, date(2026, 1, DAYS))["version"] == 1
-    materialize_days(settings, [FIRST])
-    return settings
+    return champion_world(tmp_path_factory.mktemp("serving") / "data")
 
 
 def _with(settings: Settings, **serving) -> Settings:
@@ -114,12 +103,6 @@ def servers(world: Settings, private_redis, tmp_path_factory) -> Iterator[dict]:
         server.stop(signal.SIGTERM)
 
 
-def _known_users(settings: Settings, n: int) -> list[str]:
-    day = list(lake.partition_days(settings.root, "features", "user_engagement"))[-1]
-    table = lake.read_partition(settings.root, "features", "user_engagement", day)
-    return sorted(table.column("user_id").to_pylist())[:n]
-
-
 def _rank(url: str, user: str, candidates: list[str], k: int = 10) -> httpx.Response:
     return httpx.post(f"{url}/rank", json={"user_id": user, "candidates": candidates, "k": k})
 
@@ -143,7 +126,7 @@ def test_serving_features_equal_feasts_own(world: Settings, online: str, request
     table = load_items(store, layout, items[5:])  # five candidates are read "on a miss"
     extra = load_items(store, layout, items[:5])
     at = datetime(2026, 1, 6, 9, 30, 15, 654321, tzinfo=UTC)
-    for user in [*_known_users(settings, 3), "u-never-seen"]:
+    for user in [*known_users(settings, 3), "u-never-seen"]:
         row = read_rows(store, layout.user_reads, USER_KEY, [user])
         served = feature_matrix(
             layout, {k: v[0] for k, v in row.items()}, gather_items(table, items, extra), at
@@ -161,7 +144,7 @@ def test_serving_features_equal_feasts_own(world: Settings, online: str, request
 def test_rank_returns_sorted_scored_slates(world: Settings, servers: dict) -> None:
     url = servers["main"].wait_ready().url
     candidates = catalog_ids(world.root)[:100]
-    for user in _known_users(world, 5):
+    for user in known_users(world, 5):
         reply = _rank(url, user, candidates, k=7)
         assert reply.status_code == 200, reply.text
         body = reply.json()
@@ -174,7 +157,7 @@ def test_rank_returns_sorted_scored_slates(world: Settings, servers: dict) -> No
     unknown = _rank(url, "u-never-seen", candidates).json()
     assert (unknown["policy"], unknown["model_version"]) == ("fallback", None)
     assert unknown["reason"] == "unknown user: no online features"
-    fresh = _rank(url, _known_users(world, 1)[0], ["i-brand-new", *candidates[:20]], k=21)
+    fresh = _rank(url, known_users(world, 1)[0], ["i-brand-new", *candidates[:20]], k=21)
     assert fresh.status_code == 200 and fresh.json()["policy"] == "champion"
     assert httpx.get(f"{url}/livez").status_code == 200
     docs = httpx.get(f"{url}/docs.json").json()
@@ -258,7 +241,7 @@ def test_canary_share_is_sticky_and_exact(world: Settings, servers: dict) -> Non
     url = servers["main"].wait_ready().url
     version = _register_copy_of_v1(world)
     connect(world).set_registered_model_alias(MODEL, "challenger", version)
-    users = _known_users(world, 300)
+    users = known_users(world, 300)
     candidates = catalog_ids(world.root)[:30]
     deadline = time.monotonic() + 20
     while _rank(url, users[0], candidates).json()["model_version"] is None:
@@ -278,7 +261,7 @@ def test_canary_share_is_sticky_and_exact(world: Settings, servers: dict) -> Non
 
 def test_hot_reload_follows_the_champion_alias(world: Settings, servers: dict) -> None:
     url = servers["main"].wait_ready().url
-    users, candidates = _known_users(world, 50), catalog_ids(world.root)[:50]
+    users, candidates = known_users(world, 50), catalog_ids(world.root)[:50]
     statuses, versions, stop = [], [], threading.Event()
 
     def keep_asking() -> None:
@@ -317,7 +300,7 @@ def test_exploration_propensities_and_every_served_slate_logged(
     world: Settings, servers: dict
 ) -> None:
     server = servers["explore"].wait_ready()
-    users, candidates = _known_users(world, 40), catalog_ids(world.root)[:40]
+    users, candidates = known_users(world, 40), catalog_ids(world.root)[:40]
     served = {}
     with httpx.Client() as client:
         for n in range(60):
@@ -339,7 +322,7 @@ def test_exploration_propensities_and_every_served_slate_logged(
 
 def test_fallback_when_the_online_store_dies(world: Settings, servers: dict, private_redis) -> None:
     url = servers["redis"].wait_ready().url
-    user, candidates = _known_users(world, 1)[0], catalog_ids(world.root)[:30]
+    user, candidates = known_users(world, 1)[0], catalog_ids(world.root)[:30]
     assert _rank(url, user, candidates).json()["policy"] == "champion"
     process, _ = private_redis
     process.kill()
