@@ -8,12 +8,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from engageflow import lake
+from engageflow.errors import DataError
 from engageflow.settings import Settings
 from engageflow.simulator.policies import POLICIES, SlatePolicy
 from engageflow.simulator.traffic import simulate_day
 
 EVENTS_FILE = "simulator.parquet"
 SERVICE = "service"  # the policy name of the running ranking service (settings.serving)
+
+
+class UnknownPolicy(DataError, ValueError):
+    """A policy name that is neither the service, a URL nor a simulator policy: no retry helps."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,7 @@ def slate_policy(settings: Settings, name: str) -> SlatePolicy:
         return HttpPolicy(url)
     if name in POLICIES:
         return POLICIES[name]
-    raise ValueError(
+    raise UnknownPolicy(
         f"unknown policy {name!r}; choose {SERVICE!r} (the service at "
         f"{service_url(settings)}), a service URL, or one of {sorted(POLICIES)}"
     )
