@@ -174,8 +174,10 @@ class RankingEngine:
                 )
                 items = load_items(self.store, layout, ids)
             except Exception as err:
-                log.warning("cannot load the features of %s: %s", who, err, exc_info=bool(key[1]))
-                self._source_errors[key] = f"{type(err).__name__}: {err}"
+                message = f"{type(err).__name__}: {err}"
+                if self._source_errors.get(key) != message:  # once per distinct problem
+                    log.warning("cannot load the features of %s: %s", who, message)
+                self._source_errors[key] = message
                 if key in self.sources:
                     sources[key] = self.sources[key]
                 continue
