@@ -181,6 +181,7 @@ class RankingEngine:
                 if key in self.sources:
                     sources[key] = self.sources[key]
                 continue
+            self._source_errors.pop(key, None)
             pop = items.matrix[:, layout.item_names.index(layout.popularity)]
             sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
         self.sources = sources  # one assignment: a request sees the old or the new set
