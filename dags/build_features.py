@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, requested_days
+from engageflow.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, run_days
 
 
 @dag(
@@ -28,7 +28,7 @@ from engageflow.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, requested
 def build_features_dag() -> None:
     @task
     def which_days(**context) -> list[str]:
-        return [day.isoformat() for day in requested_days(context)]
+        return [day.isoformat() for day in run_days(context)]
 
     @task
     def build_offline(days: list[str]) -> dict[str, dict[str, int]]:

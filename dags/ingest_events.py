@@ -1,17 +1,31 @@
-"""ingest_events: move one day from the landing zone into the lake (catalog, then events)."""
+"""ingest_events: move a day from the landing zone into the lake (catalog, then events).
+
+Runs when simulate_traffic lands a day (asset `engageflow.landing.events`, for the day(s) in
+its events) or on `airflow.schedule` (the data interval's day), or by hand with the conf
+`{"day": "YYYY-MM-DD"}`. A rerun replaces the day's lake partitions. Emits
+`engageflow.lake.events` with the extra `{"day": newest, "days": [...]}` (the days ingested).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, interval_day
+from engageflow.runs import (
+    DEFAULT_ARGS,
+    LAKE_EVENTS,
+    LANDING_EVENTS,
+    TAGS,
+    daily_schedule,
+    event_extra,
+    run_days,
+)
 
 
 @dag(
     dag_id="ingest_events",
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    schedule=daily_schedule(assets=[LANDING_EVENTS]),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -21,23 +35,31 @@ from engageflow.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, interval_day
 )
 def ingest_events_dag() -> None:
     @task
-    def ingest_catalog(**context) -> int:
+    def which_days(**context) -> list[str]:
+        return [day.isoformat() for day in run_days(context)]
+
+    @task
+    def ingest_catalog(days: list[str]) -> dict[str, int]:
         from engageflow.ingest import ingest_catalog
         from engageflow.settings import get_settings
 
-        return ingest_catalog(get_settings(), interval_day(context)).rows
+        settings = get_settings()
+        return {day: ingest_catalog(settings, date.fromisoformat(day)).rows for day in days}
 
     @task(outlets=[Asset(LAKE_EVENTS)])
-    def ingest_events(**context) -> int:
+    def ingest_events(days: list[str], **context) -> dict[str, int]:
         from engageflow.ingest import ingest_events
         from engageflow.settings import get_settings
 
-        day = interval_day(context)
-        # Downstream DAGs (build_features) read the day from the asset event.
-        context["outlet_events"][Asset(LAKE_EVENTS)].extra = {"day": day.isoformat()}
-        return ingest_events(get_settings(), day).rows
+        settings = get_settings()
+        rows = {day: ingest_events(settings, date.fromisoformat(day)).rows for day in days}
+        # Downstream DAGs (build_features, monitor_drift) read the day from the asset event.
+        extra = event_extra([date.fromisoformat(day) for day in days])
+        context["outlet_events"][Asset(LAKE_EVENTS)].extra = extra
+        return rows
 
-    ingest_catalog() >> ingest_events()
+    days = which_days()
+    ingest_catalog(days) >> ingest_events(days)
 
 
 ingest_events_dag()

@@ -1,9 +1,19 @@
-"""monitor_drift: the day's served features, scores and outcomes vs the champion, in Evidently.
+"""monitor_drift: the day's served features, scores and outcomes vs the champion, in Evidently;
+then the A/B readout acted on, and train_ranker triggered when the loop needs a model.
 
 Runs whenever ingest_events updates the lake (asset `engageflow.lake.events`) for the day(s)
 named in the asset events, or manually with the conf `{"day": "YYYY-MM-DD"}`. Snapshots go to
-the Evidently workspace, HTML and summary.json to <data_dir>/monitoring/date=D/. A drift verdict
-outside the cooldown triggers `train_ranker` with `{"end": D, "reason": ...}`, once per episode.
+the Evidently workspace, HTML, summary.json and ab.json to <data_dir>/monitoring/date=D/.
+
+- A/B: `promote` makes the challenger champion, `roll_back` removes the challenger alias,
+  `keep_testing` does nothing (monitoring/promotion.py; moves journaled with the readout).
+- Training: with no champion yet, once the lake holds a trainable window ending on D,
+  `{"end": D, "reason": "bootstrap: no champion yet", "train_days": n}` (run id bootstrap__D);
+  otherwise a drift verdict outside the cooldown gives `{"end": D, "reason": ...}` (drift__D).
+
+It waits for the lake only, not for `engageflow.features`: monitoring day D joins D's
+impressions point in time with feature rows stamped at or before D 00:00, which the
+build_features run of D-1 wrote; D's own run writes rows stamped D+1, which D never reads.
 """
 
 from __future__ import annotations
@@ -13,13 +23,13 @@ from datetime import date, datetime
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, requested_days
+from engageflow.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, run_days
 
 TRAIN_DAG = "train_ranker"  # monitoring.triggers.TRAIN_DAG, kept here to parse light
-# decide_retrain's return value, the conf {"end": D, "reason": ...}; as a JSON string, which
+# decide_training's return value {"kind", "run_id", "conf"}; the conf as a JSON string, which
 # the operator parses.
-DECISION = "{{ ti.xcom_pull(task_ids='decide_retrain') | tojson }}"
-RUN_ID = "drift__{{ ti.xcom_pull(task_ids='decide_retrain')['end'] }}"  # see triggers.run_id_for
+CONF = "{{ ti.xcom_pull(task_ids='decide_training')['conf'] | tojson }}"
+RUN_ID = "{{ ti.xcom_pull(task_ids='decide_training')['run_id'] }}"
 
 
 @dag(
@@ -35,7 +45,7 @@ RUN_ID = "drift__{{ ti.xcom_pull(task_ids='decide_retrain')['end'] }}"  # see tr
 def monitor_drift_dag() -> None:
     @task
     def which_days(**context) -> list[str]:
-        return [day.isoformat() for day in requested_days(context)]
+        return [day.isoformat() for day in run_days(context)]
 
     @task
     def monitor(days: list[str]) -> dict[str, dict]:
@@ -45,29 +55,41 @@ def monitor_drift_dag() -> None:
         settings = get_settings()
         return {d: monitor_day(settings, date.fromisoformat(d))["verdict"] for d in days}
 
-    @task.short_circuit
-    def decide_retrain(verdicts: dict[str, dict]) -> dict[str, str] | None:
+    @task
+    def act_on_ab(days: list[str]) -> list[dict]:
         from engageflow.settings import get_settings
-        from monitoring.triggers import decide_retrain
+        from monitoring.promotion import act_on_readout
 
-        return decide_retrain(get_settings(), verdicts)
+        settings = get_settings()
+        return [act_on_readout(settings, date.fromisoformat(d)) for d in days]
+
+    @task.short_circuit
+    def decide_training(verdicts: dict[str, dict]) -> dict | None:
+        from engageflow.settings import get_settings
+        from monitoring.triggers import decide_training
+
+        return decide_training(get_settings(), verdicts)
 
     trigger = TriggerDagRunOperator(
         task_id="trigger_train_ranker",
         trigger_dag_id=TRAIN_DAG,
         trigger_run_id=RUN_ID,
-        conf=DECISION,
+        conf=CONF,
         skip_when_already_exists=True,
     )
 
     @task
-    def record_trigger(conf: dict[str, str]) -> str:
+    def record_trigger(decision: dict) -> str:
         from engageflow.settings import get_settings
-        from monitoring.triggers import record_trigger, run_id_for
+        from monitoring.triggers import record_trigger
 
-        return str(record_trigger(get_settings(), conf, run_id_for(conf["end"])))
+        settings = get_settings()
+        return str(record_trigger(settings, decision["conf"], decision["run_id"], decision["kind"]))
 
-    decision = decide_retrain(monitor(which_days()))
+    days = which_days()
+    verdicts = monitor(days)
+    decision = decide_training(verdicts)
+    verdicts >> act_on_ab(days) >> decision
     decision >> trigger >> record_trigger(decision)
 
 

@@ -1,22 +1,24 @@
 """train_ranker: window -> dataset -> train -> evaluate -> register -> gate.
 
-Daily, for the window whose test day is the run's day; on demand with params (the trigger form
-or a conf): `end` (last test day), `reason` (recorded on the model), `broken_features` (a test
-switch that shuffles features, to see the gate refuse a bad model). monitor_drift triggers it.
+Daily on `airflow.schedule`, for the window whose test day is the run's day; on demand with
+params (the trigger form or a conf): `end` (last test day), `reason` (recorded on the model),
+`train_days` (fewer train days than settings.training.train_days, e.g. for the first model),
+`broken_features` (a test switch that shuffles features, to see the gate refuse a bad model).
+monitor_drift triggers it on drift, and before the first champion (bootstrap).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, TAGS, end_day
+from engageflow.runs import DEFAULT_ARGS, TAGS, daily_schedule, end_day
 
 
 @dag(
     dag_id="train_ranker",
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    schedule=daily_schedule(),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -27,6 +29,9 @@ from engageflow.runs import DEFAULT_ARGS, TAGS, end_day
         "end": Param(None, type=["null", "string"], description="last test day, YYYY-MM-DD"),
         "reason": Param("scheduled retrain", type="string", description="why this run"),
         "broken_features": Param(None, type=["null", "string"], description='"*" or names'),
+        "train_days": Param(
+            None, type=["null", "integer"], minimum=1, description="train days (default: settings)"
+        ),
     },
 )
 def train_ranker_dag() -> None:
@@ -35,7 +40,7 @@ def train_ranker_dag() -> None:
         from engageflow.settings import get_settings
         from training.pipeline import plan_window
 
-        return plan_window(get_settings(), end_day(context))
+        return plan_window(get_settings(), end_day(context), context["params"].get("train_days"))
 
     @task
     def dataset(planned: dict, **context) -> dict:

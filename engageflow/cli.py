@@ -46,27 +46,24 @@ def simulate(
     start: Annotated[str | None, typer.Option(help="first day (default: settings)")] = None,
     requests: Annotated[int | None, typer.Option(min=1, help="requests per day")] = None,
     policy: Annotated[
-        str, typer.Option(help="random, or the ranking service's URL (http://127.0.0.1:3000)")
+        str, typer.Option(help="random, service (settings.serving), or a service URL")
     ] = "random",
 ) -> None:
     """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
-    from engageflow.simulator import POLICIES
     from engageflow.simulator import simulate as run
+    from engageflow.simulator.run import slate_policy
 
-    if policy.startswith(("http://", "https://")):
-        from serving.http_policy import HttpPolicy
-
-        chosen = HttpPolicy(policy)
-    elif policy in POLICIES:
-        chosen = POLICIES[policy]
-    else:
-        raise typer.BadParameter(
-            f"unknown policy {policy!r}; choose from {sorted(POLICIES)} or a service URL"
-        )
     overrides: dict = {}
     if seed is not None:
         overrides["seed"] = seed
     settings = get_settings(**overrides)
+    try:
+        chosen = slate_policy(settings, policy)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--policy") from None
+    except RuntimeError as err:  # serving.http_policy.ServiceUnavailable: says what to start
+        console.print(f"[red]cannot simulate:[/red] {err}")
+        raise typer.Exit(1) from err
     if requests is not None:
         settings.simulation.requests_per_day = requests
     first = _day(start, "--start") if start else None

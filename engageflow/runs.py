@@ -1,18 +1,28 @@
-"""What every engageflow DAG shares: default arguments, asset names, the run's day."""
+"""What every engageflow DAG shares: default arguments, schedules, asset names, the run's day(s)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+from airflow.sdk import (
+    Asset,
+    AssetOrTimeSchedule,
+    CronDataIntervalTimetable,
+    ExceptionRetryPolicy,
+    RetryAction,
+    RetryRule,
+)
 
-# Retries are for flaky infrastructure; bad data fails at once with its message.
+# Retries are for flaky infrastructure (a service restarting, a locked database), with
+# exponential backoff: 1, 2, 4 ... minutes, never more than 15. Bad data fails at once.
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "engageflow",
-    "retries": 2,
+    "retries": 3,
     "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=15),
     "retry_policy": ExceptionRetryPolicy(
         rules=[
             RetryRule(
@@ -26,47 +36,83 @@ DEFAULT_ARGS: dict[str, Any] = {
 TAGS = ["engageflow"]
 
 # Asset names that join the stages (data-aware scheduling), see docs/architecture.md.
+LANDING_EVENTS = "engageflow.landing.events"
 LAKE_EVENTS = "engageflow.lake.events"
 FEATURES = "engageflow.features"
+
+NO_SCHEDULE = ("", "none")
+
+
+def daily_schedule(cron: str | None = None, assets: Sequence[str] = ()) -> Any:
+    """The schedule of a time-driven DAG: `airflow.schedule` (a cron with day-long intervals),
+    or'ed with `assets` when given; without a cron only the assets (or triggers) start runs.
+
+    Read at parse time: the simulated days lie in the past, so a demo turns the clock off.
+    """
+    if cron is None:
+        from engageflow.settings import get_settings
+
+        cron = get_settings().airflow.schedule
+    watched = [Asset(name) for name in assets]
+    if cron.strip().lower() in NO_SCHEDULE:
+        return watched or None
+    timetable = CronDataIntervalTimetable(cron, timezone="UTC")
+    return AssetOrTimeSchedule(timetable=timetable, assets=watched) if watched else timetable
 
 
 def interval_day(context: Mapping[str, Any]) -> date:
     """The UTC day a daily run owns: the start of its data interval, never `now()`."""
-    start: datetime = context["data_interval_start"]
-    end: datetime = context["data_interval_end"]
-    if end - start != timedelta(days=1):
+    start: datetime | None = context.get("data_interval_start")
+    end: datetime | None = context.get("data_interval_end")
+    if start is None or end is None or end - start != timedelta(days=1):
         raise ValueError(
-            f"expected a one-day data interval, got [{start}, {end}); "
-            "schedule with CronDataIntervalTimetable('@daily', timezone='UTC')"
+            f"expected a one-day data interval, got [{start}, {end}); name the day with the "
+            'conf {"day": "YYYY-MM-DD"} or schedule with '
+            "CronDataIntervalTimetable('@daily', timezone='UTC')"
         )
     return start.date()
 
 
-def requested_days(context: Mapping[str, Any]) -> list[date]:
-    """The days an asset-triggered run should process, oldest first.
-
-    A manual run names one with the conf `{"day": "YYYY-MM-DD"}`; otherwise each triggering
-    asset event names its day in its extra (ingest_events sets `{"day": ...}`).
-    """
+def run_days(context: Mapping[str, Any]) -> list[date]:
+    """The days a run processes, oldest first: the conf `{"day": ...}`, else the days named in
+    the triggering asset events' extras, else the day of the run's data interval."""
     dag_run = context.get("dag_run")
     conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
     if conf.get("day"):
-        return [_parse_day(conf["day"], "run conf 'day'")]
+        return [parse_day(conf["day"], "run conf 'day'")]
     days = {
-        _parse_day(event.extra["day"], f"asset event extra of {asset}")
+        parse_day(value, f"asset event extra of {asset}")
         for asset, events in (context.get("triggering_asset_events") or {}).items()
         for event in events
-        if (event.extra or {}).get("day")
+        for value in event_days(event.extra or {})
     }
-    if not days:
+    if days:
+        return sorted(days)
+    try:
+        return [interval_day(context)]
+    except ValueError as err:
         raise ValueError(
-            'no day to process: trigger with the conf {"day": "YYYY-MM-DD"} or from an asset '
-            'event whose extra holds {"day": ...} (ingest_events sets it)'
-        )
-    return sorted(days)
+            'no day to process: trigger with the conf {"day": "YYYY-MM-DD"}, from an asset '
+            'event whose extra holds {"day": ...} (the upstream DAG sets it), or on a daily '
+            f"schedule ({err})"
+        ) from None
 
 
-def _parse_day(value: object, where: str) -> date:
+def event_extra(days: Sequence[date]) -> dict[str, Any]:
+    """An asset event's extra naming the days it covers: `day` (the newest) and `days`."""
+    names = sorted({day.isoformat() for day in days})
+    return {"day": names[-1], "days": names}
+
+
+def event_days(extra: Mapping[str, Any]) -> list[Any]:
+    """The days an asset event's extra names (`days`, else `day`), unparsed."""
+    if extra.get("days"):
+        return list(extra["days"])
+    return [extra["day"]] if extra.get("day") else []
+
+
+def parse_day(value: object, where: str) -> date:
+    """A day from an ISO string; the error names where the value came from."""
     try:
         return date.fromisoformat(str(value))
     except ValueError as err:
@@ -76,4 +122,4 @@ def _parse_day(value: object, where: str) -> date:
 def end_day(context: Mapping[str, Any]) -> date:
     """The last day a training run tests on: the `end` param when given, else the run's day."""
     given = (context.get("params") or {}).get("end")
-    return _parse_day(given, "param 'end'") if given else interval_day(context)
+    return parse_day(given, "param 'end'") if given else run_days(context)[-1]

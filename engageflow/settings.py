@@ -179,6 +179,11 @@ class AirflowConfig(Section):
     parallelism: int = Field(default=4, ge=1)
     host: str = "127.0.0.1"  # the api-server (UI and REST API)
     port: int = Field(default=8080, ge=1, le=65535)
+    # The time schedule of simulate_traffic, ingest_events and train_ranker (day-long data
+    # intervals, UTC). "" or "none": no clock, runs come from assets, triggers and by hand (the
+    # simulated days lie in the past, so a clock would ask for today's real date). Backfill
+    # needs a time schedule.
+    schedule: str = "@daily"
 
 
 class ServingConfig(Section):

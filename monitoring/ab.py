@@ -42,6 +42,16 @@ def user_rates(impressions: pd.DataFrame, policy: str) -> np.ndarray:
     return shown.groupby("user_id")["good"].mean().to_numpy(dtype=float)
 
 
+def arm_versions(impressions: pd.DataFrame) -> dict[str, list[str]]:
+    """The model versions that served each arm (canary, champion), so an action on the readout
+    can check it still concerns the current challenger."""
+    out = {}
+    for policy in (Policy.CANARY.value, Policy.CHAMPION.value):
+        served = impressions.loc[impressions["policy"] == policy, "model_version"]
+        out[policy] = sorted({str(v) for v in served.dropna()})
+    return out
+
+
 def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """(t, two-sided p) of Welch's test of mean(a) - mean(b)."""
     from scipy import stats

@@ -25,17 +25,14 @@ class Champion:
         return settings.root / "training" / self.test_end / "train.parquet"
 
 
-def champion(settings: Settings) -> Champion:
-    """The `champion` alias's version with what its MLflow run logged; fails when there is none."""
+def find_champion(settings: Settings) -> Champion | None:
+    """The champion, or None before the first one (the loop's first days)."""
     from training.history import CHAMPION
     from training.registry import alias_version, connect
 
     version = alias_version(settings, CHAMPION)
     if version is None:
-        raise DataError(
-            f"no {settings.mlflow.registered_model}@{CHAMPION} to monitor against: train one "
-            "(`engageflow model train --end DAY`) and let the gate promote it"
-        )
+        return None
     client = connect(settings)
     run_id = client.get_model_version(settings.mlflow.registered_model, str(version)).run_id
     params = client.get_run(run_id).data.params

@@ -18,8 +18,8 @@ import pandas as pd
 
 from engageflow.settings import Settings
 from monitoring import reports
-from monitoring.ab import ab_readout
-from monitoring.champion import Champion, champion, reference_frame
+from monitoring.ab import ab_readout, arm_versions
+from monitoring.champion import Champion, find_champion, reference_frame
 from monitoring.sampling import stratified_sample
 from monitoring.served import (
     champion_scores,
@@ -119,17 +119,45 @@ def publish(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def readout(settings: Settings, impressions: pd.DataFrame) -> dict[str, Any]:
+    """The A/B readout of canary vs champion, with the versions that served each arm."""
+    ab = ab_readout(impressions, settings.monitoring, seed_of(settings)).to_dict()
+    return {**ab, "versions": arm_versions(impressions)}
+
+
+def without_champion(settings: Settings, day: date, impressions: pd.DataFrame) -> dict[str, Any]:
+    """Before the first champion there is nothing to compare with: no drift, a summary only."""
+    reason = "no champion yet: nothing to compare the day with"
+    ab = readout(settings, impressions)
+    summary = {
+        "day": day.isoformat(),
+        "champion": None,
+        "rows": {"impressions": len(impressions), "sampled": 0},
+        "policies": impressions["policy"].value_counts(dropna=False).to_dict(),
+        "verdict": {"drift": False, "reasons": [], "reason": reason},
+        "ab": ab,
+    }
+    files = {
+        "summary.json": json.dumps(summary, indent=1, default=str),
+        "ab.json": json.dumps(ab, indent=1, default=str),
+    }
+    summary["folder"] = str(publish(monitoring_dir(settings, day), files))
+    return summary
+
+
 def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
     """Monitor `day` against the champion; returns the JSON-able summary with the verdict."""
-    model = champion(settings)
+    model = find_champion(settings)
     events = day_events(settings, day)
     impressions = labelled_impressions(settings, events)
+    if model is None:
+        return without_champion(settings, day, impressions)
     reference = reference_sample(settings, model)
     current = current_sample(settings, day, impressions, model)
     shots = snapshots(settings, day, reference, current, events, model)
     values = {name: reports.metric_values(snap) for name, snap in shots.items()}
     verdict = drift_verdict(observe(values, reference), settings.monitoring)
-    ab = ab_readout(impressions, settings.monitoring, seed_of(settings)).to_dict()
+    ab = readout(settings, impressions)
     summary = {
         "day": day.isoformat(),
         "champion": model.version,

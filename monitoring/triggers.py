@@ -1,7 +1,10 @@
-"""Drift-triggered retraining with a cooldown: one drift episode, one retrain.
+"""Retraining triggered by monitoring: on drift (with a cooldown: one drift episode, one
+retrain), and before the first champion (bootstrap: once the lake holds a trainable window).
 
-Each trigger is a small JSON record in <data_dir>/monitoring/triggers/<day>.json (day, reason,
-the train_ranker run id), so the history survives restarts and a new Airflow database.
+Each trigger is a small JSON record in <data_dir>/monitoring/triggers/<day>.json (day, kind,
+reason, the train_ranker run id), so the history survives restarts and a new Airflow database.
+Every recorded trigger, bootstrap included, counts for the drift cooldown: a model trained on
+data up to that day is fresh.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from engageflow import lake
 from engageflow.settings import Settings
 
 TRAIN_DAG = "train_ranker"
+BOOTSTRAP_REASON = "bootstrap: no champion yet"
+Kind = Literal["drift", "bootstrap"]
 
 
 def triggers_dir(settings: Settings) -> Path:
@@ -34,9 +40,9 @@ def blocking_trigger(day: date, triggered: list[date], cooldown_days: int) -> da
     return min(near, key=lambda t: abs((day - t).days)) if near else None
 
 
-def run_id_for(end: str) -> str:
-    """The train_ranker run id of a drift trigger: a rerun of the day cannot trigger twice."""
-    return f"drift__{end}"
+def run_id_for(end: str, kind: Kind = "drift") -> str:
+    """The train_ranker run id of a trigger: a rerun of the day cannot trigger twice."""
+    return f"{kind}__{end}"
 
 
 def decide_retrain(
@@ -55,12 +61,56 @@ def decide_retrain(
     return {"end": day.isoformat(), "reason": f"monitor_drift {day}: {reason}"}
 
 
-def record_trigger(settings: Settings, conf: dict[str, str], run_id: str) -> Path:
+def bootstrap_train_days(settings: Settings, end: date) -> int | None:
+    """How many train days a first model can have with `end` as its last test day: the lake's
+    consecutive days up to `end` less the validation and test days, at most
+    training.train_days; None when not even one is left."""
+    have = set(lake.partition_days(settings.root, "lake", "events"))
+    run, day = 0, end
+    while day in have:
+        run, day = run + 1, day - timedelta(days=1)
+    config = settings.training
+    days = min(config.train_days, run - config.validation_days - config.test_days)
+    return days if days >= 1 else None
+
+
+def decide_bootstrap(settings: Settings, day: date) -> dict[str, Any] | None:
+    """The train_ranker conf for a first model tested on `day`, when the lake allows one."""
+    train_days = bootstrap_train_days(settings, day)
+    if train_days is None:
+        return None
+    return {"end": day.isoformat(), "reason": BOOTSTRAP_REASON, "train_days": train_days}
+
+
+def decide_training(
+    settings: Settings, verdicts: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """What monitor_drift triggers, as {"kind", "run_id", "conf"}, or None: with no champion
+    yet, a first model on the newest monitored day (no cooldown); else a drift retrain."""
+    from training.history import CHAMPION
+    from training.registry import alias_version
+
+    if not verdicts:
+        return None
+    kind: Kind
+    if alias_version(settings, CHAMPION) is None:
+        kind, conf = "bootstrap", decide_bootstrap(settings, date.fromisoformat(max(verdicts)))
+    else:
+        kind, conf = "drift", decide_retrain(settings, verdicts)
+    if conf is None:
+        return None
+    return {"kind": kind, "run_id": run_id_for(conf["end"], kind), "conf": conf}
+
+
+def record_trigger(
+    settings: Settings, conf: dict[str, Any], run_id: str, kind: Kind = "drift"
+) -> Path:
     """Keep the trigger (atomically) so later days see it inside the cooldown."""
     folder = triggers_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     record = {
         "day": conf["end"],
+        "kind": kind,
         "reason": conf["reason"],
         "dag_id": TRAIN_DAG,
         "run_id": run_id,

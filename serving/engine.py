@@ -160,21 +160,28 @@ class RankingEngine:
             log.exception("feature registry or catalog unreadable; keeping the loaded tables")
             return
         sources = {}
-        for model in self.slot.models.values():
-            key = _key(model, self.settings)
-            if key in sources:
-                continue
+        # Before the first champion the fallback still ranks by popularity: the service a new
+        # model will train on names it (no columns, just the popularity feature).
+        wanted = {
+            _key(m, self.settings): f"{m.alias} v{m.version}" for m in self.slot.models.values()
+        }
+        if not wanted:
+            wanted[(self.settings.training.feature_service, ())] = "the fallback"
+        for key, who in wanted.items():
             try:
                 layout = build_layout(
                     self.store, key[0], list(key[1]), self.config.popularity_feature
                 )
                 items = load_items(self.store, layout, ids)
             except Exception as err:
-                log.exception("cannot load features of %s v%s", model.alias, model.version)
-                self._source_errors[key] = f"{type(err).__name__}: {err}"
+                message = f"{type(err).__name__}: {err}"
+                if self._source_errors.get(key) != message:  # once per distinct problem
+                    log.warning("cannot load the features of %s: %s", who, message)
+                self._source_errors[key] = message
                 if key in self.sources:
                     sources[key] = self.sources[key]
                 continue
+            self._source_errors.pop(key, None)
             pop = items.matrix[:, layout.item_names.index(layout.popularity)]
             sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
         self.sources = sources  # one assignment: a request sees the old or the new set

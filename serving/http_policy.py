@@ -19,6 +19,31 @@ class PolicyError(RuntimeError):
     """The service answered something the simulator cannot use; the message says what."""
 
 
+class ServiceUnavailable(RuntimeError):
+    """The ranking service does not answer: infrastructure, so Airflow retries it."""
+
+
+def check_service(url: str, timeout_seconds: float = 5.0) -> None:
+    """Fail with what to start when nothing answers `url`/livez (no champion is fine: the
+    service then serves its fallback)."""
+    import httpx
+
+    probe = url.rstrip("/") + "/livez"
+    try:
+        reply = httpx.get(probe, timeout=timeout_seconds)
+    except httpx.HTTPError as err:
+        raise ServiceUnavailable(
+            f"the ranking service at {url} does not answer ({type(err).__name__}: {err}). "
+            "Start it with `engageflow serve` (or the whole stack with `engageflow up`), or "
+            "simulate without it: policy 'random'."
+        ) from None
+    if reply.status_code != 200:
+        raise ServiceUnavailable(
+            f"the ranking service at {url} is not live ({probe} answered {reply.status_code}); "
+            "see its log, or restart it with `engageflow serve`"
+        )
+
+
 def request_body(requests: SlateRequests, i: int) -> dict:
     """The /rank body for request `i`; its time goes in the context as epoch seconds."""
     context: dict[str, str | int | float] = {

@@ -79,8 +79,9 @@ class ServiceProcess:
             )
         return self
 
-    def wait_ready(self, timeout: float = 120.0) -> ServiceProcess:
-        """Block until /readyz answers 200; raise with the server's log if it dies or hangs."""
+    def wait_ready(self, timeout: float = 120.0, probe: str = "/readyz") -> ServiceProcess:
+        """Block until `probe` answers 200 (/livez before a champion exists, since /readyz
+        says 503 until then); raise with the server's log if it dies or hangs."""
         import httpx
 
         deadline = time.monotonic() + timeout
@@ -88,7 +89,7 @@ class ServiceProcess:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"the service exited early:\n{self.log_tail()}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}{probe}", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -49,6 +49,21 @@ def fallback(popularity: np.ndarray, k: int, reason: str) -> Decision:
     return Decision(order, popularity[order], np.ones(len(order)), Policy.FALLBACK, None, reason)
 
 
+def bootstrap(popularity: np.ndarray, k: int, epsilon: float, rng: np.random.Generator) -> Decision:
+    """No model yet (before the first champion): the fallback's order, explored with `epsilon`,
+    with exact propensities, so the first model and off-policy estimates can learn from it."""
+    choice = choose(popularity, k, epsilon, rng)
+    policy = Policy.EXPLORE if choice.explored else Policy.FALLBACK
+    return Decision(
+        choice.order,
+        popularity[choice.order],
+        choice.propensity,
+        policy,
+        None,
+        "no model loaded",
+    )
+
+
 def decide(
     model: LoadedModel | None,
     features: np.ndarray | None,
@@ -60,7 +75,7 @@ def decide(
 ) -> Decision:
     """Score with `model` when it and the features are there; otherwise fall back to popularity."""
     if model is None:
-        return fallback(popularity, k, "no model loaded")
+        return bootstrap(popularity, k, config.epsilon, rng)
     if features is None:
         return fallback(popularity, k, why_no_features)
     scores = np.asarray(model.score(features), dtype=np.float64)

@@ -21,7 +21,7 @@ from training.registry import alias_version, connect, experiment_id
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-Kind = Literal["register", "gate", "manual", "rollback", "retire"]
+Kind = Literal["register", "gate", "manual", "rollback", "retire", "ab"]
 
 
 @dataclass(frozen=True)

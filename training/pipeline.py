@@ -48,9 +48,15 @@ def run_dir(settings: Settings, window: dict[str, str]) -> Path:
     return settings.root / "training" / window["test_end"]
 
 
-def plan_window(settings: Settings, end: date) -> dict[str, str]:
-    """The window whose last test day is `end`, checked complete in the lake."""
-    window = rolling_window(end, settings.training)
+def plan_window(settings: Settings, end: date, train_days: int | None = None) -> dict[str, str]:
+    """The window whose last test day is `end` (with `train_days` instead of the configured
+    number when given), checked complete in the lake."""
+    config = settings.training
+    if train_days is not None:
+        if train_days < 1:
+            raise ValueError(f"train_days must be at least 1, got {train_days}")
+        config = config.model_copy(update={"train_days": train_days})
+    window = rolling_window(end, config)
     require_days(settings, window)
     return window.to_dict()
 

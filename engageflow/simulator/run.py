@@ -8,11 +8,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from engageflow import lake
+from engageflow.errors import DataError
 from engageflow.settings import Settings
-from engageflow.simulator.policies import SlatePolicy
+from engageflow.simulator.policies import POLICIES, SlatePolicy
 from engageflow.simulator.traffic import simulate_day
 
 EVENTS_FILE = "simulator.parquet"
+SERVICE = "service"  # the policy name of the running ranking service (settings.serving)
+
+
+class UnknownPolicy(DataError, ValueError):
+    """A policy name that is neither the service, a URL nor a simulator policy: no retry helps."""
 
 
 @dataclass(frozen=True)
@@ -24,18 +30,49 @@ class SimulatedDay:
     rows: int
 
 
+def service_url(settings: Settings) -> str:
+    """Where the ranking service listens (settings.serving host and port)."""
+    return f"http://{settings.serving.host}:{settings.serving.port}"
+
+
+def slate_policy(settings: Settings, name: str) -> SlatePolicy:
+    """A policy by name: "service" (the running ranking service), a service URL, or one of
+    the simulator's own (e.g. "random"). A service that does not answer fails here, first."""
+    if name == SERVICE or name.startswith(("http://", "https://")):
+        from serving.http_policy import HttpPolicy, check_service
+
+        url = service_url(settings) if name == SERVICE else name
+        check_service(url)
+        return HttpPolicy(url)
+    if name in POLICIES:
+        return POLICIES[name]
+    raise UnknownPolicy(
+        f"unknown policy {name!r}; choose {SERVICE!r} (the service at "
+        f"{service_url(settings)}), a service URL, or one of {sorted(POLICIES)}"
+    )
+
+
+def land_day(settings: Settings, day: date, policy: SlatePolicy) -> SimulatedDay:
+    """Simulate `day` and write its landing partitions, each atomically: a rerun replaces."""
+    root = settings.root
+    traffic = simulate_day(settings.simulation, settings.labels, settings.seed, day, policy)
+    items = lake.write_partition(traffic.items, root, "landing", "items", day)
+    truth = lake.write_partition(traffic.truth, root, "truth", "impressions", day)
+    events = lake.write_atomic(
+        traffic.events, lake.partition_dir(root, "landing", "events", day) / EVENTS_FILE
+    )
+    return SimulatedDay(day, events, items, truth, traffic.events.num_rows)
+
+
 def simulate(
     settings: Settings, days: int, policy: SlatePolicy, start: date | None = None
 ) -> Iterator[SimulatedDay]:
     """Simulate `days` consecutive days from `start` (default: the simulation's start)."""
     first = start or settings.simulation.start
-    root = settings.root
     for offset in range(days):
-        day = first + timedelta(days=offset)
-        traffic = simulate_day(settings.simulation, settings.labels, settings.seed, day, policy)
-        events = lake.write_atomic(
-            traffic.events, lake.partition_dir(root, "landing", "events", day) / EVENTS_FILE
-        )
-        items = lake.write_partition(traffic.items, root, "landing", "items", day)
-        truth = lake.write_partition(traffic.truth, root, "truth", "impressions", day)
-        yield SimulatedDay(day, events, items, truth, traffic.events.num_rows)
+        yield land_day(settings, first + timedelta(days=offset), policy)
+
+
+def simulate_served_day(settings: Settings, day: date, policy: str = SERVICE) -> SimulatedDay:
+    """One day of the closed loop: slates from the running service (or a named policy)."""
+    return land_day(settings, day, slate_policy(settings, policy))

@@ -37,7 +37,7 @@ def test_two_intervals_and_a_rerun(dagbag, settings: Settings) -> None:
         run = _dag_run(dagbag, day)
         assert run.state == "success"
         # build_features learns the day from the asset event.
-        assert _asset_extras(run.run_id) == [{"day": day.isoformat()}]
+        assert _asset_extras(run.run_id) == [{"day": day.isoformat(), "days": [day.isoformat()]}]
     first = {day: lake.read_partition(settings.root, "lake", "events", day) for day in DAYS}
     assert {day: t.num_rows for day, t in first.items()} == landed
 

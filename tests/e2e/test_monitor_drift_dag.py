@@ -72,3 +72,34 @@ def test_drift_triggers_one_retrain_per_episode(
     assert run_id_for(later.isoformat()) not in _train_runs(train_ranker)  # ... but cooling down
     assert len(trigger_history(settings)) == 1
     assert (settings.root / "monitoring" / f"date={after}" / "drift.html").stat().st_size > 0
+
+
+def test_without_a_champion_monitoring_bootstraps_the_first_model(
+    dagbag, settings: Settings, train_ranker
+) -> None:
+    from worlds import featured_lake
+
+    from monitoring.triggers import BOOTSTRAP_REASON
+    from training.history import CHALLENGER, CHAMPION
+    from training.registry import alias_version
+
+    featured_lake(settings, 3)  # validation and test take a day each: one day left to train
+    second, third = date(2026, 1, 2), date(2026, 1, 3)
+
+    assert _monitor(dagbag, second) == "success"
+    summary = _summary(settings, second)
+    assert summary["champion"] is None and summary["verdict"]["drift"] is False
+    assert summary["ab"]["decision"] == "keep_testing"
+    assert run_id_for(second.isoformat(), "bootstrap") not in _train_runs(train_ranker)
+    assert trigger_history(settings) == []  # two days: nothing to train on yet
+
+    assert _monitor(dagbag, third) == "success"
+    conf = _train_runs(train_ranker)[run_id_for(third.isoformat(), "bootstrap")]
+    assert conf == {"end": third.isoformat(), "reason": BOOTSTRAP_REASON, "train_days": 1}
+    [record] = trigger_history(settings)
+    assert (record["day"], record["kind"]) == (third.isoformat(), "bootstrap")
+
+    # The triggered conf is one train_ranker accepts: the first model trains on day one.
+    trained = dagbag.get_dag(train_ranker).test(run_conf=conf)
+    assert trained.state == "success"
+    assert {alias_version(settings, CHAMPION), alias_version(settings, CHALLENGER)} - {None} == {1}

@@ -88,3 +88,19 @@ def test_events_carry_the_policy_request_ids(settings: Settings) -> None:
     assert set(events["request_id"]) == {f"svc-{i}" for i in range(config.requests_per_day)}
     assert set(traffic.truth.column("request_id").to_pylist()) == set(events["request_id"])
     assert (events["model_version"] == "7").all()
+
+
+def test_a_service_that_does_not_answer_is_named_with_what_to_start(settings) -> None:
+    from engageflow.simulator.run import UnknownPolicy, simulate_served_day, slate_policy
+    from serving.http_policy import ServiceUnavailable
+    from serving.launch import free_port
+
+    settings.serving.port = free_port()  # nothing listens there
+    url = f"http://127.0.0.1:{settings.serving.port}"
+    with pytest.raises(ServiceUnavailable, match="engageflow serve") as caught:
+        simulate_served_day(settings, settings.simulation.start, "service")
+    assert url in str(caught.value) and "engageflow up" in str(caught.value)
+    assert not (settings.root / "landing").exists()  # nothing landed
+    with pytest.raises(UnknownPolicy, match="'random'"):
+        slate_policy(settings, "best-guess")
+    assert slate_policy(settings, "random") is not None

@@ -10,7 +10,16 @@ import pytest
 
 from engageflow.settings import MonitoringConfig, Settings
 from monitoring.sampling import allocate, stratified_sample
-from monitoring.triggers import blocking_trigger, decide_retrain, record_trigger, trigger_history
+from monitoring.triggers import (
+    BOOTSTRAP_REASON,
+    blocking_trigger,
+    bootstrap_train_days,
+    decide_bootstrap,
+    decide_retrain,
+    decide_training,
+    record_trigger,
+    trigger_history,
+)
 from monitoring.verdict import Observed, drift_verdict, good_rate_drop
 
 CONFIG = MonitoringConfig(drift_share=0.3, prediction_drift_threshold=0.1, good_rate_drop=0.2)
@@ -96,3 +105,42 @@ def test_stratified_sample_is_fixed_size_seeded_and_keeps_every_policy() -> None
     assert first["x"].tolist() == stratified_sample(frame, "policy", 1000, seed=3)["x"].tolist()
     assert first["x"].tolist() != stratified_sample(frame, "policy", 1000, seed=4)["x"].tolist()
     assert first["x"].is_unique
+
+
+def _lake_days(settings: Settings, *days: int) -> None:
+    for d in days:
+        (settings.root / "lake" / "events" / f"date=2026-01-{d:02d}").mkdir(parents=True)
+
+
+def test_bootstrap_waits_for_a_window_with_one_train_day(settings: Settings) -> None:
+    settings.training.train_days, settings.training.validation_days = 4, 2  # test_days 1
+    _lake_days(settings, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12)
+    assert bootstrap_train_days(settings, date(2026, 1, 3)) is None  # 3 days: no train day
+    assert bootstrap_train_days(settings, date(2026, 1, 4)) is None  # not in the lake
+    assert bootstrap_train_days(settings, date(2026, 1, 7)) is None  # the gap on the 4th
+    assert bootstrap_train_days(settings, date(2026, 1, 8)) == 1
+    assert bootstrap_train_days(settings, date(2026, 1, 10)) == 3
+    assert bootstrap_train_days(settings, date(2026, 1, 12)) == 4  # never past train_days
+    conf = decide_bootstrap(settings, date(2026, 1, 9))
+    assert conf == {"end": "2026-01-09", "reason": BOOTSTRAP_REASON, "train_days": 2}
+    assert decide_bootstrap(settings, date(2026, 1, 6)) is None
+
+
+def test_training_decisions_bootstrap_without_a_champion(settings: Settings) -> None:
+    _lake_days(settings, 1, 2, 3, 4)
+    drift = {"drift": True, "reason": "4 features drifted"}
+    quiet = {"drift": False, "reason": "no champion yet"}
+    assert decide_training(settings, {}) is None
+    first = decide_training(settings, {"2026-01-02": quiet})
+    assert first is None  # two days: validation and test, nothing to train on
+    decision = decide_training(settings, {"2026-01-03": quiet, "2026-01-04": quiet})
+    assert decision == {
+        "kind": "bootstrap",
+        "run_id": "bootstrap__2026-01-04",
+        "conf": {"end": "2026-01-04", "reason": BOOTSTRAP_REASON, "train_days": 2},
+    }
+    record_trigger(settings, decision["conf"], decision["run_id"], decision["kind"])
+    [record] = trigger_history(settings)
+    assert (record["kind"], record["run_id"]) == ("bootstrap", "bootstrap__2026-01-04")
+    # No cooldown before the first champion: the next day may bootstrap again.
+    assert decide_training(settings, {"2026-01-04": drift})["kind"] == "bootstrap"

@@ -48,14 +48,29 @@ def test_exploration_is_logged_as_explore_with_propensities(models) -> None:
     assert np.allclose(got.propensity, 2 / 4)
 
 
-@pytest.mark.parametrize(("has_model", "reason"), [(False, "no model"), (True, "store down")])
-def test_fallback_ranks_by_popularity_and_says_so(models, has_model: bool, reason: str) -> None:
-    model = models["champion"] if has_model else None
-    got = decide(model, None, POPULARITY, 3, ServingConfig(), np.random.default_rng(0), reason)
+def test_fallback_ranks_by_popularity_and_says_so(models) -> None:
+    config, reason = ServingConfig(), "store down"
+    got = decide(models["champion"], None, POPULARITY, 3, config, np.random.default_rng(0), reason)
     assert got.policy == Policy.FALLBACK and got.model_version is None
     assert got.order.tolist() == [3, 0, 2]
     assert np.allclose(got.propensity, 1.0)
     assert reason in got.reason
+
+
+def test_without_any_model_the_fallback_explores_with_exact_propensities() -> None:
+    config = ServingConfig(epsilon=0.25)
+    rngs = [np.random.default_rng(seed) for seed in range(400)]
+    got = [decide(None, None, POPULARITY, 3, config, rng) for rng in rngs]
+    greedy = [d for d in got if d.policy == Policy.FALLBACK]
+    explored = [d for d in got if d.policy == Policy.EXPLORE]
+    assert all(d.order.tolist() == [3, 0, 2] for d in greedy)
+    assert all(d.model_version is None and d.reason == "no model loaded" for d in got)
+    # In the top 3 of 4: 0.75 + 0.25 * 3/4; outside it: 0.25 * 3/4.
+    for d in got:
+        expected = np.where(np.isin(d.order, [3, 0, 2]), 0.75 + 0.1875, 0.1875)
+        np.testing.assert_allclose(d.propensity, expected)
+    assert 0.15 < len(explored) / len(got) < 0.35
+    assert any(sorted(d.order.tolist()) != [0, 2, 3] for d in explored)
 
 
 def test_canary_share_goes_to_the_challenger(models) -> None:
