@@ -55,7 +55,8 @@ def airflow_credentials(settings: Settings) -> tuple[str, str]:
 
 
 def execution_api_url(settings: Settings) -> str:
-    return f"http://{settings.airflow.host}:{settings.airflow.port}/execution/"
+    config = settings.airflow
+    return config.execution_api_url or f"http://{config.host}:{config.port}/execution/"
 
 
 def airflow_server_env(settings: Settings) -> dict[str, str]:

@@ -39,8 +39,11 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 def run_airflow(
     settings: Settings, *args: str, check: bool = True, extra_env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the `airflow` CLI with the project's environment (plus `extra_env`)."""
+    """Run the `airflow` CLI with the project's environment (plus `extra_env`), including the
+    login and shared secrets, so components started this way (docker-compose) agree."""
+    from engageflow.airflow_auth import airflow_server_env
+
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    env = {**child_env(settings), **airflow_env(settings), **(extra_env or {})}
+    env = {**child_env(settings), **airflow_server_env(settings), **(extra_env or {})}
     airflow = Path(sys.executable).with_name("airflow")
     return subprocess.run([str(airflow), *args], env=env, check=check)

@@ -179,6 +179,9 @@ class AirflowConfig(Section):
     parallelism: int = Field(default=4, ge=1)
     host: str = "127.0.0.1"  # the api-server (UI and REST API)
     port: int = Field(default=8080, ge=1, le=65535)
+    # Where task processes reach the api-server's execution API; default http://host:port/execution/
+    # (containers set the api-server's service name).
+    execution_api_url: str | None = None
     # The time schedule of simulate_traffic, ingest_events and train_ranker (day-long data
     # intervals, UTC). "" or "none": no clock, runs come from assets, triggers and by hand (the
     # simulated days lie in the past, so a clock would ask for today's real date). Backfill
