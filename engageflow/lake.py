@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -28,16 +29,33 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def write_atomic(table: pa.Table, path: Path) -> Path:
-    """Write one Parquet file at `path`, replacing any previous version atomically."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A hidden temporary name to write `path` under; renamed into place only if the block ends.
+
+    A crash leaves at most `.<name>.<hex>.tmp`, which no reader lists (hidden, not `*.parquet`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        # Statistics and a fixed writer make reruns byte-identical for identical tables.
-        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_atomic(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet file at `path`, replacing any previous version atomically."""
+    with atomic_path(path) as tmp:
+        # Statistics and a fixed writer make reruns byte-identical for identical tables.
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    return path
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write a text file at `path`, replacing any previous version atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
@@ -64,7 +82,9 @@ def read_partition(
 
 
 def partition_days(root: Path, area: str, dataset: str) -> Iterator[date]:
-    """Days that have a partition, oldest first."""
+    """Days whose partition holds a file, oldest first (a crashed first write leaves none)."""
     base = root / area / dataset
     for folder in sorted(base.glob("date=*")):
-        yield date.fromisoformat(folder.name.removeprefix("date="))
+        day = date.fromisoformat(folder.name.removeprefix("date="))
+        if partition_files(root, area, dataset, day):
+            yield day
