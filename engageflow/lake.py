@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from engageflow.errors import StorageError
 
 PART_FILE = "part-0.parquet"
 
@@ -33,15 +35,21 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
 def atomic_path(path: Path) -> Iterator[Path]:
     """A hidden temporary name to write `path` under; renamed into place only if the block ends.
 
-    A crash leaves at most `.<name>.<hex>.tmp`, which no reader lists (hidden, not `*.parquet`).
+    A crash leaves at most `.<name>.<hex>.tmp`, which no reader lists (hidden, not `*.parquet`);
+    a refused write (disk full, read-only) raises StorageError and leaves nothing.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         yield tmp
         os.replace(tmp, path)
+    except StorageError:
+        raise
+    except OSError as err:  # disk full, read-only, a file where a folder should be
+        raise StorageError.writing(path, err) from err
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_atomic(table: pa.Table, path: Path) -> Path:

@@ -133,7 +133,41 @@ def _install_hang(pattern: str, marker: Path) -> None:
     xgb.Booster.save_model = slow_save_model
 
 
+def run_with_file_size_limit(settings: Settings, step: str, limit: int, **args: Any) -> dict:
+    """Run `step` in a child whose files may not grow past `limit` bytes (RLIMIT_FSIZE: a full
+    disk, even for root); returns the child's error as {"type", "message"}, or {} on success."""
+    order = {"settings": json.loads(settings.model_dump_json()), "step": step, "args": args}
+    order["file_size_limit"] = limit
+    done = subprocess.run(
+        [sys.executable, __file__, json.dumps(order, default=str)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = done.stdout.strip().splitlines()
+    assert lines, done.stderr[-3000:]
+    return json.loads(lines[-1])
+
+
+def _child(order: dict[str, Any]) -> None:
+    settings = Settings.model_validate(order["settings"])
+    if "hang_at" in order:
+        _install_hang(order["hang_at"], Path(order["marker"]))
+        run_step(settings, order["step"], **order["args"])
+        return
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG instead
+    limit = order["file_size_limit"]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        run_step(settings, order["step"], **order["args"])
+    except Exception as err:  # noqa: BLE001 - reported to the parent as it is
+        print(json.dumps({"type": type(err).__name__, "message": str(err)}))
+    else:
+        print("{}")
+
+
 if __name__ == "__main__":
-    order = json.loads(sys.argv[1])
-    _install_hang(order["hang_at"], Path(order["marker"]))
-    run_step(Settings.model_validate(order["settings"]), order["step"], **order["args"])
+    _child(json.loads(sys.argv[1]))
