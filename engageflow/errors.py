@@ -15,7 +15,8 @@ class StorageError(OSError):
     @classmethod
     def writing(cls, path: object, cause: OSError) -> StorageError:
         message = (
-            f"cannot write {path}: {cause.strerror or cause}. Nothing was written there (a previous "
-            "version, if any, is intact). Free space or make the data dir writable, then rerun."
+            f"cannot write {path}: {cause.strerror or cause}. Nothing was written there (a "
+            "previous version, if any, is intact). Free space or make the data dir writable, "
+            "then rerun."
         )
         return cls(cause.errno, message) if cause.errno else cls(message)

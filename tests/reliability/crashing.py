@@ -163,7 +163,7 @@ def _child(order: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
     try:
         run_step(settings, order["step"], **order["args"])
-    except Exception as err:  # noqa: BLE001 - reported to the parent as it is
+    except Exception as err:  # reported to the parent as it is
         print(json.dumps({"type": type(err).__name__, "message": str(err)}))
     else:
         print("{}")
