@@ -42,6 +42,7 @@ def serve_command(settings: Settings) -> list[str]:
 def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's env) plus what the server processes need."""
     env = dict(os.environ if base is None else base)
+    env.pop("ENGAGEFLOW_PSEUDONYM_KEY", None)  # callers send pseudonyms: the key stays out
     overrides = {"services": {"Ranker": {"workers": settings.serving.workers}}}
     overrides["services"]["Ranker"]["threads"] = settings.serving.threads
     env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)
