@@ -16,9 +16,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engageflow.errors import StorageError
+from engageflow.errors import DataError, StorageError
 
 PART_FILE = "part-0.parquet"
+
+
+class PartitionUnreadable(DataError):
+    """A stored partition file cannot be read (damaged outside the pipeline's atomic writes)."""
 
 
 def partition_dir(root: Path, area: str, dataset: str, day: date) -> Path:
@@ -85,7 +89,15 @@ def read_partition(
     files = partition_files(root, area, dataset, day)
     if not files:
         return None
-    tables = [pq.read_table(f, schema=schema) for f in files]
+    tables = []
+    for file in files:
+        try:
+            tables.append(pq.read_table(file, schema=schema))
+        except (pa.ArrowInvalid, OSError) as err:
+            raise PartitionUnreadable(
+                f"{file} is unreadable ({err}); it was damaged outside engageflow's writes. "
+                f"Rerun the step that writes {area}/{dataset} for {day} (for the lake: ingest it)."
+            ) from err
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
 
+from engageflow.errors import DataError
+
 # Retries are for flaky infrastructure; bad data fails at once with its message.
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "engageflow",
@@ -59,18 +61,24 @@ def requested_days(context: Mapping[str, Any]) -> list[date]:
         if (event.extra or {}).get("day")
     }
     if not days:
-        raise ValueError(
+        raise BadRunConf(
             'no day to process: trigger with the conf {"day": "YYYY-MM-DD"} or from an asset '
             'event whose extra holds {"day": ...} (ingest_events sets it)'
         )
     return sorted(days)
 
 
+class BadRunConf(DataError, ValueError):
+    """A run's conf or params hold a bad value: retrying the same conf cannot fix it."""
+
+
 def _parse_day(value: object, where: str) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError as err:
-        raise ValueError(f"{where}: {value!r} is not a day like 2026-01-31") from err
+        raise BadRunConf(
+            f"{where}: {value!r} is not a day like 2026-01-31; trigger a new run with a valid one"
+        ) from err
 
 
 def end_day(context: Mapping[str, Any]) -> date:

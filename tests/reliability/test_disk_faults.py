@@ -10,7 +10,6 @@ RLIMIT_FSIZE in a child process, and a regular file where the lake folder should
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from crashing import run_with_file_size_limit
+from stored import tree
 
 from engageflow import lake
 from engageflow.errors import DataError, StorageError
@@ -29,15 +29,6 @@ from engageflow.simulator import POLICIES, simulate
 pytestmark = pytest.mark.integration
 
 DAY = date(2026, 1, 1)
-
-
-def _tree(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (hidden ones too) with the digest of its bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture
@@ -68,14 +59,14 @@ def _assert_refused_cleanly(settings: Settings, error: str, cause: str, before: 
     events = settings.root / "lake" / "events"
     assert not events.is_dir() or not list(events.rglob("*.*"))  # no file, no temp file
     assert lake.read_partition(settings.root, "lake", "events", DAY) is None
-    assert _tree(settings.root / "landing") == before["landing"]
-    assert _tree(settings.root / "lake" / "items") == before["items"]
+    assert tree(settings.root / "landing") == before["landing"]
+    assert tree(settings.root / "lake" / "items") == before["items"]
 
 
 def _before(settings: Settings) -> dict:
     return {
-        "landing": _tree(settings.root / "landing"),
-        "items": _tree(settings.root / "lake" / "items"),
+        "landing": tree(settings.root / "landing"),
+        "items": tree(settings.root / "lake" / "items"),
     }
 
 
