@@ -27,7 +27,9 @@ from engageflow.runs import DEFAULT_ARGS, TAGS, daily_schedule, end_day
     doc_md=__doc__,
     params={
         "end": Param(None, type=["null", "string"], description="last test day, YYYY-MM-DD"),
-        "reason": Param("scheduled retrain", type="string", description="why this run"),
+        "reason": Param(
+            "scheduled retrain", type="string", pattern=r"\S", description="why this run"
+        ),
         "broken_features": Param(None, type=["null", "string"], description='"*" or names'),
         "train_days": Param(
             None, type=["null", "integer"], minimum=1, description="train days (default: settings)"

@@ -9,13 +9,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engageflow.errors import DataError, StorageError
+
 PART_FILE = "part-0.parquet"
+
+
+class PartitionUnreadable(DataError):
+    """A stored partition file cannot be read (damaged outside the pipeline's atomic writes)."""
 
 
 def partition_dir(root: Path, area: str, dataset: str, day: date) -> Path:
@@ -28,16 +35,39 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def write_atomic(table: pa.Table, path: Path) -> Path:
-    """Write one Parquet file at `path`, replacing any previous version atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A hidden temporary name to write `path` under; renamed into place only if the block ends.
+
+    A crash leaves at most `.<name>.<hex>.tmp`, which no reader lists (hidden, not `*.parquet`);
+    a refused write (disk full, read-only) raises StorageError and leaves nothing.
+    """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield tmp
+        os.replace(tmp, path)
+    except StorageError:
+        raise
+    except OSError as err:  # disk full, read-only, a file where a folder should be
+        raise StorageError.writing(path, err) from err
+    finally:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def write_atomic(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet file at `path`, replacing any previous version atomically."""
+    with atomic_path(path) as tmp:
         # Statistics and a fixed writer make reruns byte-identical for identical tables.
         pq.write_table(table, tmp, compression="zstd", write_statistics=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    """Write a text file at `path`, replacing any previous version atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
     return path
 
 
@@ -59,12 +89,22 @@ def read_partition(
     files = partition_files(root, area, dataset, day)
     if not files:
         return None
-    tables = [pq.read_table(f, schema=schema) for f in files]
+    tables = []
+    for file in files:
+        try:
+            tables.append(pq.read_table(file, schema=schema))
+        except (pa.ArrowInvalid, OSError) as err:
+            raise PartitionUnreadable(
+                f"{file} is unreadable ({err}); it was damaged outside engageflow's writes. "
+                f"Rerun the step that writes {area}/{dataset} for {day} (for the lake: ingest it)."
+            ) from err
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
 def partition_days(root: Path, area: str, dataset: str) -> Iterator[date]:
-    """Days that have a partition, oldest first."""
+    """Days whose partition holds a file, oldest first (a crashed first write leaves none)."""
     base = root / area / dataset
     for folder in sorted(base.glob("date=*")):
-        yield date.fromisoformat(folder.name.removeprefix("date="))
+        day = date.fromisoformat(folder.name.removeprefix("date="))
+        if partition_files(root, area, dataset, day):
+            yield day

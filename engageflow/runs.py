@@ -15,6 +15,8 @@ from airflow.sdk import (
     RetryRule,
 )
 
+from engageflow.errors import DataError
+
 # Retries are for flaky infrastructure (a service restarting, a locked database), with
 # exponential backoff: 1, 2, 4 ... minutes, never more than 15. Bad data fails at once.
 DEFAULT_ARGS: dict[str, Any] = {
@@ -91,7 +93,7 @@ def run_days(context: Mapping[str, Any]) -> list[date]:
     try:
         return [interval_day(context)]
     except ValueError as err:
-        raise ValueError(
+        raise BadRunConf(
             'no day to process: trigger with the conf {"day": "YYYY-MM-DD"}, from an asset '
             'event whose extra holds {"day": ...} (the upstream DAG sets it), or on a daily '
             f"schedule ({err})"
@@ -111,12 +113,18 @@ def event_days(extra: Mapping[str, Any]) -> list[Any]:
     return [extra["day"]] if extra.get("day") else []
 
 
+class BadRunConf(DataError, ValueError):
+    """A run's conf or params hold a bad value: retrying the same conf cannot fix it."""
+
+
 def parse_day(value: object, where: str) -> date:
     """A day from an ISO string; the error names where the value came from."""
     try:
         return date.fromisoformat(str(value))
     except ValueError as err:
-        raise ValueError(f"{where}: {value!r} is not a day like 2026-01-31") from err
+        raise BadRunConf(
+            f"{where}: {value!r} is not a day like 2026-01-31; trigger a new run with a valid one"
+        ) from err
 
 
 def end_day(context: Mapping[str, Any]) -> date:

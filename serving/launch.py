@@ -41,6 +41,7 @@ def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[st
     """`base` (default: this process's env) plus what the server processes need; the workers
     read settings themselves, so they get the resolved ones (`child_env`)."""
     env = child_env(settings, base)
+    env.pop("ENGAGEFLOW_PSEUDONYM_KEY", None)  # callers send pseudonyms: the key stays out
     overrides = {"services": {"Ranker": {"workers": settings.serving.workers}}}
     overrides["services"]["Ranker"]["threads"] = settings.serving.threads
     env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)

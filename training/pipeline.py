@@ -121,7 +121,8 @@ def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
     )
     folder = run_dir(settings, dataset["window"])
     path = folder / "model.json"
-    trained.booster.save_model(path)
+    with lake.atomic_path(path) as tmp:
+        tmp.write_bytes(trained.booster.save_raw("json"))
     info = {
         "model_path": str(path),
         "params": trained.params,
@@ -134,7 +135,7 @@ def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
         "engine": trained.engine,
         "dask_scheduler": settings.training.dask_scheduler if trained.engine == "dask" else None,
     }
-    (folder / "trials.json").write_text(json.dumps(trained.trials, indent=1))
+    lake.write_text_atomic(json.dumps(trained.trials, indent=1), folder / "trials.json")
     return info
 
 

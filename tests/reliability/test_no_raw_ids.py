@@ -1,0 +1,191 @@
+"""No raw user id and no pseudonym key in any store: real logs with planted, recognisable user
+ids go through `engageflow import-events`, ingest, features (offline and SQLite online),
+training and the MLflow registry, a served /rank prediction log and monitoring (Evidently
+workspace and HTML); then every file of the data dir and every captured log is scanned."""
+
+from __future__ import annotations
+
+import gzip
+import signal
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from small_world import SMALL_WORLD
+
+from engageflow import lake
+from engageflow.pseudonym import pseudonym
+from engageflow.settings import Settings
+from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator.run import EVENTS_FILE
+from feature_repo.backfill import backfill
+from feature_repo.materialize import materialize_days
+from monitoring.daily import monitor_day
+from serving.launch import ServiceProcess, free_port
+from training.history import CHAMPION, promote
+from training.pipeline import run_all
+from training.registry import alias_version
+
+pytestmark = pytest.mark.integration
+
+DAYS = 5  # train on day 2 (day 1 has no earlier features), test day 4, monitor day 5
+FIRST = date(2026, 1, 1)
+MARK = "@raw-user.example"  # every planted raw id ends with it
+MAPPING = [
+    "--user",
+    "uid",
+    "--item",
+    "content",
+    "--timestamp",
+    "when",
+    "--event",
+    "action",
+    "--dwell",
+    "secs",
+    "--request",
+    "session",
+    "--device",
+    "device",
+]
+KEY = "planted-pseudonym-key-7f3e9b1c-do-not-store"
+
+
+def raw_id(simulated: str) -> str:
+    return f"planted.{simulated}{MARK}"
+
+
+def exported_logs(settings: Settings, folder: Path) -> Path:
+    """The simulated days as a partner's CSV export with raw user ids; the landing is emptied
+    of them (and of the simulator's truth), as if the platform had only the real logs."""
+    frames = []
+    for offset in range(DAYS):
+        landing = lake.partition_dir(settings.root, "landing", "events", FIRST + timedelta(offset))
+        frames.append(pd.read_parquet(landing / EVENTS_FILE))
+        (landing / EVENTS_FILE).unlink()
+    events = pd.concat(frames, ignore_index=True)
+    export = pd.DataFrame(
+        {
+            "uid": events["user_id"].map(raw_id),
+            "content": events["item_id"],
+            "when": events["ts"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "action": events["event_type"],
+            "secs": events["dwell_seconds"],
+            "session": events["request_id"],
+            "device": events["device"],
+        }
+    )
+    path = folder / "partner_export.csv"
+    export.to_csv(path, index=False)
+    subprocess.run(["rm", "-rf", str(settings.root / "truth")], check=True)
+    return path
+
+
+def texts(path: Path) -> Iterator[bytes]:
+    """A file's bytes, plus what compression hides: Parquet values, gzip and zip members."""
+    blob = path.read_bytes()
+    yield blob
+    if blob[:4] == b"PAR1":
+        parquet = pq.ParquetFile(path)
+        yield str(parquet.schema_arrow.metadata).encode()
+        yield parquet.read().to_pandas().to_csv().encode()
+    elif blob[:2] == b"\x1f\x8b":
+        yield gzip.decompress(blob)
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                yield archive.read(name)
+
+
+def read_all(root: Path) -> dict[Path, list[bytes]]:
+    """Every file under `root` (hidden and temporary ones too) with its decoded texts."""
+    return {path: list(texts(path)) for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def found(corpus: dict[Path, list[bytes]], needle: str, under: Path | None = None) -> list[Path]:
+    """Files (under `under`, when given) whose bytes or decoded contents hold `needle`."""
+    return [
+        path
+        for path, blobs in corpus.items()
+        if (under is None or path.is_relative_to(under))
+        and any(needle.encode() in b for b in blobs)
+    ]
+
+
+@pytest.fixture
+def private(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("ENGAGEFLOW_PSEUDONYM_KEY", KEY)
+    return Settings(
+        data_dir=settings.data_dir,
+        simulation=SMALL_WORLD,
+        training={"train_days": 1, "threads": 1},
+    )
+
+
+def test_no_store_holds_a_raw_user_id_or_the_key(
+    private: Settings, tmp_path: Path, capfd: pytest.CaptureFixture, caplog
+) -> None:
+    settings = private
+    list(simulate(settings, DAYS, POLICIES["random"], start=FIRST))
+    source = exported_logs(settings, tmp_path)
+    raw_users = sorted(set(pd.read_csv(source, usecols=["uid"])["uid"]))
+    engageflow = Path(sys.executable).with_name("engageflow")
+    imported = subprocess.run(
+        [str(engageflow), "import-events", str(source), *MAPPING],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    days = [FIRST + timedelta(offset) for offset in range(DAYS)]
+    backfill(settings, days)
+    trained = run_all(settings, days[-2])
+    if alias_version(settings, CHAMPION) is None:  # one train day may not beat popularity
+        promote(settings, trained["version"], "privacy test needs a champion", "test")
+    materialize_days(settings, days)
+
+    served = ServiceProcess(
+        settings.model_copy(
+            update={"serving": settings.serving.model_copy(update={"port": free_port()})}
+        ),
+        settings.root / "logs" / "serve.log",
+    )
+    users = [pseudonym(raw, KEY.encode()) for raw in raw_users[:20]]
+    items = lake.read_partition(settings.root, "lake", "items", days[-1])["item_id"].to_pylist()
+    try:
+        url = served.start().wait_ready().url
+        for user in users:  # callers send pseudonyms (docs/privacy.md)
+            reply = httpx.post(f"{url}/rank", json={"user_id": user, "candidates": items[:30]})
+            assert reply.status_code == 200, reply.text
+    finally:
+        served.stop(signal.SIGTERM)  # a clean stop flushes the prediction log
+    monitor_day(settings, days[-1])
+
+    stores = {
+        "lake events": settings.root / "lake" / "events",
+        "features": settings.root / "features",
+        "online store": settings.root / "feast",
+        "prediction log": settings.root / "lake" / "predictions",
+        "MLflow": settings.root / "mlflow",
+        "Evidently": settings.root / "evidently",
+        "monitoring HTML": settings.root / "monitoring",
+    }
+    corpus = read_all(settings.root)
+    for name, folder in stores.items():
+        assert any(p.is_relative_to(folder) for p in corpus), f"{name}: nothing stored"
+    # The scan sees through every format: the pseudonyms are found where they belong.
+    for name in ("lake events", "features", "online store", "prediction log"):
+        assert found(corpus, users[0], stores[name]), f"scanner missed {users[0]} in {name}"
+
+    assert found(corpus, MARK) == []
+    for raw in raw_users:
+        assert found(corpus, raw.removesuffix(MARK)) == [], raw
+    assert found(corpus, KEY) == []
+    assert not settings.key_file.exists()  # the key came from the environment: no copy kept
+    logs = imported.stdout + imported.stderr + "".join(capfd.readouterr()) + caplog.text
+    assert KEY not in logs and MARK not in logs
