@@ -53,20 +53,21 @@ def simulate(
     from engageflow.simulator import POLICIES
     from engageflow.simulator import simulate as run
 
+    overrides: dict = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    settings = get_settings(**overrides)
     if policy.startswith(("http://", "https://")):
+        from serving.auth import api_key
         from serving.http_policy import HttpPolicy
 
-        chosen = HttpPolicy(policy)
+        chosen = HttpPolicy(policy, api_key=api_key(settings.serving))
     elif policy in POLICIES:
         chosen = POLICIES[policy]
     else:
         raise typer.BadParameter(
             f"unknown policy {policy!r}; choose from {sorted(POLICIES)} or a service URL"
         )
-    overrides: dict = {}
-    if seed is not None:
-        overrides["seed"] = seed
-    settings = get_settings(**overrides)
     if requests is not None:
         settings.simulation.requests_per_day = requests
     first = _day(start, "--start") if start else None

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from engageflow.settings import Settings
+from serving.auth import api_key, bearer_header
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "serving.service:Ranker"
@@ -50,6 +51,12 @@ def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[st
     env["ENGAGEFLOW_PROFILE"] = settings.profile
     for section in ("serving", "feast", "mlflow", "training"):
         env[f"ENGAGEFLOW_{section.upper()}"] = getattr(settings, section).model_dump_json()
+    if settings.serving.api_key is not None:
+        # JSON dumps mask secrets as "**********": the workers get the key itself, in their
+        # environment only (never a command line or a log).
+        serving = settings.serving.model_dump(mode="json")
+        serving["api_key"] = settings.serving.api_key.get_secret_value()
+        env["ENGAGEFLOW_SERVING"] = json.dumps(serving)
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     return env
 
@@ -70,6 +77,7 @@ class ServiceProcess:
     def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None):
         self.settings, self.log_path = settings, log_path
         self.url = f"http://{settings.serving.host}:{settings.serving.port}"
+        self.headers = bearer_header(api_key(settings.serving))  # what a client must send
         self._env = serve_env(settings, env)
         self.process: subprocess.Popen | None = None
 

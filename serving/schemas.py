@@ -36,3 +36,16 @@ class RankResponse(BaseModel):
     model_version: str | None
     reason: str = Field(description="why this policy served, e.g. 'champion v3', 'unknown user'")
     items: list[RankedItem]
+
+
+class LoadedModelInfo(BaseModel):
+    version: str
+    feature_service: str = Field(description="the Feast FeatureService its features come from")
+    features_loaded: bool = Field(description="its item table is loaded; False serves fallback")
+
+
+class ModelsResponse(BaseModel):
+    """What this worker serves now (each worker follows the aliases on its own)."""
+
+    champion: LoadedModelInfo | None
+    challenger: LoadedModelInfo | None

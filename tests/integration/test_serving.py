@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +17,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from mlflow.exceptions import MlflowException
-from small_world import SMALL_WORLD
-from worlds import featured_lake
+from servers import start_redis
+from worlds import served_world
 
 from engageflow import lake
 from engageflow.settings import Settings
@@ -34,7 +33,6 @@ from serving.http_policy import HttpPolicy
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
 from training.dataset import service_features
-from training.pipeline import run_all
 from training.registry import connect
 
 pytestmark = pytest.mark.integration
@@ -48,16 +46,7 @@ MODEL = "engagement_ranker"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Five simulated days with features, a champion (v1) trained on them, online store loaded."""
-    root = tmp_path_factory.mktemp("serving")
-    settings = Settings(
-        data_dir=root / "data",
-        simulation={**SMALL_WORLD, "requests_per_day": 1000},
-        training={"train_days": 3, "threads": 1},
-    )
-    featured_lake(settings, DAYS)
-    assert run_all(settings, date(2026, 1, DAYS))["version"] == 1
-    materialize_days(settings, [FIRST])
-    return settings
+    return served_world(tmp_path_factory.mktemp("serving"), DAYS)
 
 
 def _with(settings: Settings, **serving) -> Settings:
@@ -69,17 +58,7 @@ def _with(settings: Settings, **serving) -> Settings:
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """A redis-server of this module only (the fallback test kills it; never the shared one)."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode:
-        assert time.monotonic() < deadline, "private redis-server did not start"
-        time.sleep(0.1)
+    process = start_redis(tmp_path_factory.mktemp("redis"), port)
     yield process, f"127.0.0.1:{port}"
     process.kill()
     process.wait()

@@ -1,0 +1,77 @@
+"""Private backing servers for tests that stop them on purpose (never the shared ones)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def start_redis(folder: Path, port: int) -> subprocess.Popen:
+    """A redis-server on `port` keeping its snapshot in `folder` (written on `shutdown save`)."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--dir", str(folder), "--appendonly", "no"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode:
+        assert time.monotonic() < deadline, "private redis-server did not start"
+        time.sleep(0.1)
+    return process
+
+
+def stop_redis(process: subprocess.Popen, port: int) -> None:
+    """A clean stop that keeps the data: `SHUTDOWN SAVE` (a restart in the same folder loads it)."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "save"], capture_output=True)
+    process.wait(30)
+
+
+def start_mlflow(folder: Path, port: int, log_path: Path) -> subprocess.Popen:
+    """`mlflow server` on loopback over a SQLite backend in `folder`; waits for /health."""
+    import httpx
+
+    mlflow = Path(sys.executable).with_name("mlflow")
+    command = [
+        str(mlflow),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--default-artifact-root",
+        (folder / "artifacts").as_uri(),
+    ]
+    with log_path.open("w") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None, f"mlflow server exited:\n{log_path.read_text()[-2000:]}"
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        assert time.monotonic() < deadline, "mlflow server did not answer /health in 120 s"
+        time.sleep(0.5)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a server started in its own session, with every child it forked."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(20)
