@@ -58,6 +58,10 @@ def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[st
         serving["api_key"] = settings.serving.api_key.get_secret_value()
         env["ENGAGEFLOW_SERVING"] = json.dumps(serving)
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    # The refresher polls the registry every reload interval anyway: no minutes of MLflow
+    # backoff while an MLflow server is down (the loaded models keep serving meanwhile).
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     return env
 
 
