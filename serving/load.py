@@ -18,7 +18,9 @@ class Reply:
     status: int  # 0: no HTTP answer (connection refused or reset)
     body: bytes
     due_s: float  # scheduled send time, seconds after the load started
-    latency_ms: float
+    latency_ms: float  # from the scheduled time to the answer
+    sent_at: float  # time.perf_counter() when the request actually left (a busy client lags)
+    done_at: float  # time.perf_counter() when the answer was read
 
 
 @dataclass
@@ -47,13 +49,14 @@ async def _open_loop(url: str, bodies: list[dict], rate: float, headers: dict) -
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
 
         async def send(body: dict, due: float) -> None:
+            sent = time.perf_counter()
             try:
                 async with session.post(url, json=body) as reply:
                     status, data = reply.status, await reply.read()
             except aiohttp.ClientConnectionError as err:
                 status, data = 0, str(err).encode()
             now = time.perf_counter()
-            load.replies.append(Reply(status, data, due - start, (now - due) * 1e3))
+            load.replies.append(Reply(status, data, due - start, (now - due) * 1e3, sent, now))
 
         start = time.perf_counter() + 0.05
         tasks = []
