@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import signal
 import tempfile
@@ -53,11 +54,13 @@ def main() -> None:
         server = ServiceProcess(settings.model_copy(update={"serving": config}), root / "s.log")
         server.start().wait_ready()
         url = f"{server.url}/rank"
+        busy = os.getloadavg()[0]  # other work on the machine shapes these numbers
         try:
             bodies = rank_bodies(users, items, int(args.rate * args.seconds), args.candidates, rng)
             warm = open_loop(url, bodies[: int(args.rate)], args.rate, server.headers)
             load = open_loop(url, bodies, args.rate, server.headers)
         finally:
+            busy = max(busy, os.getloadavg()[0])
             code = server.stop(signal.SIGTERM)
         served = served_ids(warm) + served_ids(load)
         logged = read_logged(settings.root, ["request_id"])["request_id"]
@@ -86,7 +89,9 @@ Statuses of the measured load: {dict(sorted(statuses.items()))} (0 = no HTTP ans
 {code}); "missing" the served ids not logged. Open-loop aiohttp client timing each request from
 its scheduled instant, with the API key on every request; {args.candidates} candidates (k = 10);
 the world, bodies and client are those of `benchmarks/serving.py`. Loopback; the client shares
-the 2 cores with the service's workers (and whatever else runs on this machine).
+the 2 cores with the service's workers and whatever else runs on this machine: the 1-minute
+load average was up to {busy:.1f} during the run (2.0 = both cores busy). An achieved rate below
+the offered one means requests queued (the latencies count the queue), not that any failed.
 """
     path = write_results(
         "rank_load",
