@@ -36,6 +36,7 @@ bench: setup  ## speed and quality measurements; results land in docs/benchmarks
 	$(BIN)/python -m benchmarks.monitoring
 	$(BIN)/python -m benchmarks.serving
 	$(BIN)/python -m benchmarks.scaling
+	$(BIN)/python -m benchmarks.rank_load
 
 serve: setup  ## the ranking service on settings.serving.host:port (Swagger UI at /)
 	$(BIN)/engageflow serve

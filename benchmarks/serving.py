@@ -12,7 +12,6 @@ world, Feast SQLite online store.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import subprocess
@@ -33,7 +32,9 @@ from feature_repo.backfill import backfill
 from feature_repo.materialize import materialize_days
 from feature_repo.store import REPO_DIR, feast_env
 from serving.launch import ServiceProcess, free_port
+from serving.load import open_loop
 from serving.online_rows import catalog_ids
+from serving.prediction_log import read_logged
 from training.pipeline import run_all
 
 DAYS = 5
@@ -100,32 +101,6 @@ def feast_bodies(bodies: list[dict], at: datetime) -> list[dict]:
     ]
 
 
-async def _open_loop(url: str, bodies: list[dict], rate: float) -> tuple[list, float, int]:
-    import aiohttp
-
-    done: list[float] = []
-    errors = 0
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def send(body: dict, due: float) -> None:
-            nonlocal errors
-            async with session.post(url, json=body) as reply:
-                await reply.read()
-                errors += reply.status != 200
-            done.append((time.perf_counter() - due) * 1e3)
-
-        start = time.perf_counter() + 0.05
-        tasks = []
-        for i, body in enumerate(bodies):
-            due = start + i / rate
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            tasks.append(asyncio.create_task(send(body, due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return done, len(bodies) / elapsed, errors
-
-
 def sequential(target: str, url: str, bodies: list[dict]) -> tuple[Run, list[str]]:
     """One request at a time (no queueing): the service time; returns the rank request ids."""
     import httpx
@@ -146,22 +121,15 @@ def sequential(target: str, url: str, bodies: list[dict]) -> tuple[Run, list[str
 
 def logged_latency(root: Path, request_ids: list[str]) -> np.ndarray:
     """Time spent inside `rank` (the prediction log's latency_ms) for these requests."""
-    import pandas as pd
-
-    files = [
-        f
-        for day in lake.partition_days(root, "lake", "predictions")
-        for f in lake.partition_files(root, "lake", "predictions", day)
-    ]
-    logged = pd.concat([pd.read_parquet(f, columns=["request_id", "latency_ms"]) for f in files])
+    logged = read_logged(root, ["request_id", "latency_ms"])
     logged = logged[logged["request_id"].isin(set(request_ids))].drop_duplicates("request_id")
     return logged["latency_ms"].to_numpy()
 
 
 def load(target: str, url: str, bodies: list[dict], rate: float) -> Run:
-    asyncio.run(_open_loop(url, bodies[: max(20, int(rate))], rate))  # warm-up
-    latencies, achieved, errors = asyncio.run(_open_loop(url, bodies, rate))
-    return Run(target, rate, np.array(latencies), achieved, errors)
+    open_loop(url, bodies[: max(20, int(rate))], rate)  # warm-up
+    done = open_loop(url, bodies, rate)
+    return Run(target, rate, done.latencies_ms, done.achieved, done.errors)
 
 
 def feast_server(settings: Settings, port: int, log_path: Path) -> subprocess.Popen:

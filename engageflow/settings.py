@@ -208,6 +208,16 @@ class ServingConfig(Section):
     # The item feature the fallback ranks by (unknown users, feature store down, no model).
     popularity_feature: str = "item_good_rate_7d"
     threads: int = Field(default=1, ge=1)  # BentoML request threads per worker
+    # When set, /rank and /models need `Authorization: Bearer <key>` (serving/auth.py). Give
+    # the key itself or, better, a file holding it (a mounted secret); not both.
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ServingConfig:
+        if self.api_key is not None and self.api_key_file is not None:
+            raise ValueError("set serving.api_key or serving.api_key_file, not both")
+        return self
 
 
 class MonitoringConfig(Section):

@@ -32,7 +32,7 @@ from serving.model_slot import LoadedModel, ModelSlot
 from serving.online_rows import ItemTable, catalog_ids, load_items, read_rows
 from serving.prediction_log import PredictionLog, ServedSlate
 from serving.ranking import Decision, decide, route
-from serving.schemas import RankedItem, RankRequest, RankResponse
+from serving.schemas import LoadedModelInfo, ModelsResponse, RankedItem, RankRequest, RankResponse
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,19 @@ class RankingEngine:
         """A champion is loaded and its features can be read."""
         champion = self.slot.models.get("champion")
         return champion is not None and _key(champion, self.settings) in self.sources
+
+    def loaded(self) -> ModelsResponse:
+        """The models this engine serves now, with their FeatureService and feature state."""
+        models, sources = self.slot.models, self.sources
+        info = {
+            alias: LoadedModelInfo(
+                version=model.version,
+                feature_service=_key(model, self.settings)[0],
+                features_loaded=_key(model, self.settings) in sources,
+            )
+            for alias, model in models.items()
+        }
+        return ModelsResponse(champion=info.get("champion"), challenger=info.get("challenger"))
 
     def close(self) -> None:
         """Stop refreshing and flush the prediction log (a clean shutdown loses no slate)."""

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from engageflow.simulator.policies import SlateRequests, Slates
+from serving.auth import bearer_header
 
 
 class PolicyError(RuntimeError):
@@ -89,16 +90,23 @@ def slates_from_responses(requests: SlateRequests, responses: Sequence[dict]) ->
 class HttpPolicy:
     """A SlatePolicy that asks the ranking service at `url` (its /rank endpoint)."""
 
-    def __init__(self, url: str, concurrency: int = 4, timeout_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        concurrency: int = 4,
+        timeout_seconds: float = 30.0,
+        api_key: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/") + "/rank"
         self.concurrency, self.timeout = concurrency, timeout_seconds
+        self.headers = bearer_header(api_key)
 
     def __call__(self, requests: SlateRequests, rng: np.random.Generator) -> Slates:
         import httpx  # comes with BentoML; imported here to keep the simulator light
 
         bodies = [request_body(requests, i) for i in range(len(requests.user_ids))]
         with (
-            httpx.Client(timeout=self.timeout) as client,
+            httpx.Client(timeout=self.timeout, headers=self.headers) as client,
             ThreadPoolExecutor(self.concurrency) as pool,
         ):
 
@@ -112,3 +120,33 @@ class HttpPolicy:
 
             responses = list(pool.map(post, bodies))
         return slates_from_responses(requests, responses)
+
+
+def served_models(url: str, api_key: str | None = None, timeout: float = 5.0) -> dict:
+    """`GET /models` of the service at `url`: what it serves now, by alias."""
+    import httpx
+
+    reply = httpx.get(url.rstrip("/") + "/models", headers=bearer_header(api_key), timeout=timeout)
+    if reply.status_code != 200:
+        raise PolicyError(f"{url}/models answered {reply.status_code}: {reply.text[:300]}")
+    return reply.json()
+
+
+def wait_until_serving(
+    url: str, version: int | str, api_key: str | None = None, timeout: float = 60.0
+) -> None:
+    """Block until the service's champion is `version` with its features loaded.
+
+    Each worker follows the aliases on its own, so the answer must hold for several asks in a
+    row (the requests spread over the workers).
+    """
+    import time
+
+    deadline, in_a_row = time.monotonic() + timeout, 0
+    while in_a_row < 5:
+        champion = served_models(url, api_key).get("champion") or {}
+        fresh = champion.get("version") == str(version) and champion.get("features_loaded")
+        in_a_row = in_a_row + 1 if fresh else 0
+        if not fresh and time.monotonic() > deadline:
+            raise PolicyError(f"{url} still serves {champion or 'no champion'}, not v{version}")
+        time.sleep(0.1 if fresh else 0.5)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from engageflow.settings import Settings, child_env
+from serving.auth import api_key, bearer_header
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "serving.service:Ranker"
@@ -46,6 +47,10 @@ def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[st
     overrides["services"]["Ranker"]["threads"] = settings.serving.threads
     env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    # The refresher polls the registry every reload interval anyway: no minutes of MLflow
+    # backoff while an MLflow server is down (the loaded models keep serving meanwhile).
+    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     return env
 
 
@@ -65,6 +70,7 @@ class ServiceProcess:
     def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None):
         self.settings, self.log_path = settings, log_path
         self.url = f"http://{settings.serving.host}:{settings.serving.port}"
+        self.headers = bearer_header(api_key(settings.serving))  # what a client must send
         self._env = serve_env(settings, env)
         self.process: subprocess.Popen | None = None
 

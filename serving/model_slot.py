@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import xgboost as xgb
 
+from training.registry import is_missing
+
 log = logging.getLogger(__name__)
 ALIASES = ("champion", "challenger")
 
@@ -62,7 +64,7 @@ class ModelSlot:
                 try:
                     target = self._client.get_model_version_by_alias(self._name, alias).version
                 except Exception as err:
-                    if current is not None and _alias_gone(err):
+                    if current is not None and is_missing(err):
                         # Retired (e.g. the challenger after a promotion): stop serving it.
                         self.models = {k: v for k, v in self.models.items() if k != alias}
                         changed = True
@@ -89,9 +91,3 @@ class ModelSlot:
                 }  # one assignment: readers see old or new
                 changed = True
         return changed
-
-
-def _alias_gone(err: Exception) -> bool:
-    """The registry answered that the alias (or model) does not exist, rather than failing."""
-    code = getattr(err, "error_code", None)
-    return code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")

@@ -118,3 +118,17 @@ class PredictionLog:
             self._seq += 1
             self.written_rows += table.num_rows
             slates[:] = [slate for slate in slates if slate.ts.date() != day]
+
+
+def read_logged(root: Path, columns: list[str] | None = None):
+    """Every logged row of every day (a pandas DataFrame; empty with `columns` when none)."""
+    import pandas as pd
+
+    files = [
+        f
+        for day in lake.partition_days(root, "lake", "predictions")
+        for f in lake.partition_files(root, "lake", "predictions", day)
+    ]
+    if not files:
+        return pd.DataFrame(columns=columns or ["request_id"])
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import math
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from engageflow.schema import Policy
+
+# BentoML's OpenAPI (3.0) keeps only the first branch of `anyOf`, so `str | None` would read as
+# a plain string there; 3.0 spells "or null" as `nullable`.
+NullableStr = Annotated[str | None, WithJsonSchema({"type": "string", "nullable": True})]
+LATEST_TS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class RankRequest(BaseModel):
@@ -18,8 +26,22 @@ class RankRequest(BaseModel):
     )
     k: int = Field(default=10, ge=1, le=1000)
     context: dict[str, str | int | float] = Field(
-        default_factory=dict, description="request context, e.g. device and hour"
+        default_factory=dict,
+        description="request context, e.g. device and hour; `request_ts` (epoch seconds) "
+        "replaces the clock",
     )
+
+    @field_validator("context")
+    @classmethod
+    def _request_ts(cls, context: dict[str, str | int | float]) -> dict[str, str | int | float]:
+        stamp = context.get("request_ts")
+        if stamp is None:
+            return context
+        if isinstance(stamp, str | bool) or not math.isfinite(stamp) or not 0 <= stamp <= LATEST_TS:
+            raise ValueError(
+                f"context.request_ts must be epoch seconds between 0 and {LATEST_TS}, got {stamp!r}"
+            )
+        return context
 
 
 class RankedItem(BaseModel):
@@ -33,6 +55,19 @@ class RankResponse(BaseModel):
     request_id: str
     user_id: str
     policy: Policy
-    model_version: str | None
+    model_version: NullableStr = Field(description="null when the fallback served")
     reason: str = Field(description="why this policy served, e.g. 'champion v3', 'unknown user'")
     items: list[RankedItem]
+
+
+class LoadedModelInfo(BaseModel):
+    version: str
+    feature_service: str = Field(description="the Feast FeatureService its features come from")
+    features_loaded: bool = Field(description="its item table is loaded; False serves fallback")
+
+
+class ModelsResponse(BaseModel):
+    """What this worker serves now (each worker follows the aliases on its own)."""
+
+    champion: LoadedModelInfo | None
+    challenger: LoadedModelInfo | None

@@ -1,8 +1,11 @@
-"""The BentoML service: `POST /rank`, readiness, and a clean shutdown that flushes the log.
+"""The BentoML service: `POST /rank`, `GET /models`, readiness, and a clean shutdown that flushes
+the log.
 
 Thin on purpose: pydantic models in and out (they document /docs), the ranking itself is
-`RankingEngine.rank` (engine.py). Start it with `engageflow serve` (workers and threads come
-from settings.serving through BentoML's config overrides, see launch.py).
+`RankingEngine.rank` (engine.py). BentoML APIs are POST only, so `GET /models` is a FastAPI class
+view mounted with `bentoml.asgi_app`; the API key (auth.py) is an ASGI middleware. Start it with
+`engageflow serve` (workers and threads come from settings.serving through BentoML's config
+overrides, see launch.py).
 """
 
 from __future__ import annotations
@@ -11,15 +14,20 @@ import gc
 import logging
 
 import bentoml
+from fastapi import FastAPI
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from serving.auth import ApiKeyMiddleware
 from serving.engine import BadRankRequest, RankingEngine
-from serving.schemas import RankRequest, RankResponse
+from serving.schemas import ModelsResponse, RankRequest, RankResponse
 
 log = logging.getLogger(__name__)
+# Only the routes declared below; BentoML serves the docs (/docs.json, /) for everything.
+extra_routes = FastAPI(title="Ranker", docs_url=None, redoc_url=None, openapi_url=None)
 
 
+@bentoml.asgi_app(extra_routes, path="/")
 @bentoml.service(name="Ranker")
 class Ranker:
     """Ranks candidates for a user with the champion (or the canary's challenger)."""
@@ -46,10 +54,18 @@ class Ranker:
         except BadRankRequest as err:
             raise _as_validation_error(err) from None
 
+    @extra_routes.get("/models", response_model=ModelsResponse)
+    def models(self) -> ModelsResponse:
+        """The champion and challenger this worker serves: version and FeatureService."""
+        return self.engine.loaded()
+
     @bentoml.on_shutdown
     def flush(self) -> None:
         self.engine.close()
         log.info("prediction log flushed: %d rows", self.engine.predictions.written_rows)
+
+
+Ranker.add_asgi_middleware(ApiKeyMiddleware)
 
 
 def _as_validation_error(err: BadRankRequest) -> ValidationError:

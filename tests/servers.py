@@ -1,5 +1,5 @@
-"""Web servers for browser tests: a command in its own process group, up until its health URL
-answers, then stopped as a group (uvicorn and gunicorn children die with it)."""
+"""Servers for tests: web servers for browser tests (up until their health URL answers,
+stopped as a group), and private backing servers that tests stop on purpose."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,14 +28,7 @@ def running(
         _wait(server, health_url, log, timeout)
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=30)
+        stop_group(server)
 
 
 def _wait(server: subprocess.Popen, url: str, log: Path, timeout: float) -> None:
@@ -50,3 +44,69 @@ def _wait(server: subprocess.Popen, url: str, log: Path, timeout: float) -> None
         assert server.poll() is None, f"{server.args[0]} exited:\n{tail}"
         assert time.monotonic() < deadline, f"{url} did not answer in {timeout:.0f} s:\n{tail}"
         time.sleep(0.5)
+
+
+def start_redis(folder: Path, port: int) -> subprocess.Popen:
+    """A redis-server on `port` keeping its snapshot in `folder` (written on `shutdown save`)."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--dir", str(folder), "--appendonly", "no"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode:
+        assert time.monotonic() < deadline, "private redis-server did not start"
+        time.sleep(0.1)
+    return process
+
+
+def stop_redis(process: subprocess.Popen, port: int) -> None:
+    """A clean stop that keeps the data: `SHUTDOWN SAVE` (a restart in the same folder loads it)."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "save"], capture_output=True)
+    process.wait(30)
+
+
+def start_mlflow(folder: Path, port: int, log_path: Path) -> subprocess.Popen:
+    """`mlflow server` on loopback over a SQLite backend in `folder`; waits for /health."""
+    import httpx
+
+    mlflow = Path(sys.executable).with_name("mlflow")
+    command = [
+        str(mlflow),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--default-artifact-root",
+        (folder / "artifacts").as_uri(),
+    ]
+    with log_path.open("w") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 120
+    while True:
+        assert process.poll() is None, f"mlflow server exited:\n{log_path.read_text()[-2000:]}"
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        assert time.monotonic() < deadline, "mlflow server did not answer /health in 120 s"
+        time.sleep(0.5)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a server started in its own session, with every child it forked."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(20)

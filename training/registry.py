@@ -34,11 +34,47 @@ def artifact_root(settings: Settings) -> Path:
     return (settings.mlflow.artifact_root or settings.root / "mlflow" / "artifacts").resolve()
 
 
+class RegistryUnavailable(RuntimeError):
+    """The MLflow server does not answer: infrastructure, not data, so a retry may succeed."""
+
+
+def check_server(uri: str, timeout: float = 5.0) -> None:
+    """Raise RegistryUnavailable at once when the MLflow server at `uri` does not answer /health.
+
+    MLflow's own client would retry with backoff for minutes before a vague error; this says
+    what is wrong and leaves retrying to the caller (Airflow retries the task).
+    """
+    import httpx
+
+    try:
+        reply = httpx.get(f"{uri.rstrip('/')}/health", timeout=timeout)
+        problem = None if reply.status_code == 200 else f"/health answered {reply.status_code}"
+    except httpx.HTTPError as err:
+        problem = f"{type(err).__name__}: {err}"
+    if problem:
+        raise RegistryUnavailable(
+            f"the MLflow server at {uri} is unavailable ({problem}). Start it or fix "
+            "settings.mlflow.tracking_uri (ENGAGEFLOW_MLFLOW__TRACKING_URI); a DAG task retries "
+            "by itself, a command can simply be run again."
+        )
+
+
+def is_missing(err: Exception) -> bool:
+    """The registry answered that an alias or model does not exist (rather than failing)."""
+    code = getattr(err, "error_code", None)
+    return code in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+
+
 def connect(settings: Settings) -> MlflowClient:
-    """Point MLflow (tracking and registry) at the settings' store and return a client."""
+    """Point MLflow (tracking and registry) at the settings' store and return a client.
+
+    An MLflow server (http/https URI) must answer first: RegistryUnavailable otherwise.
+    """
     import mlflow
 
     uri = tracking_uri(settings)
+    if uri.startswith(("http://", "https://")):
+        check_server(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
     return mlflow.MlflowClient(uri, uri)
@@ -126,8 +162,10 @@ def alias_version(settings: Settings, alias: str) -> int | None:
         return int(
             client.get_model_version_by_alias(settings.mlflow.registered_model, alias).version
         )
-    except MlflowException:
-        return None
+    except MlflowException as err:
+        if is_missing(err):
+            return None
+        raise  # an unreachable or failing registry is not "no champion"
 
 
 def load_booster(settings: Settings, version: int) -> xgb.Booster:

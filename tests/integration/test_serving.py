@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from mlflow.exceptions import MlflowException
+from servers import start_redis
 from worlds import CHAMPION_DAYS, champion_world, known_users
 
 from engageflow import lake
@@ -58,17 +58,7 @@ def _with(settings: Settings, **serving) -> Settings:
 def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """A redis-server of this module only (the fallback test kills it; never the shared one)."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 10
-    while subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode:
-        assert time.monotonic() < deadline, "private redis-server did not start"
-        time.sleep(0.1)
+    process = start_redis(tmp_path_factory.mktemp("redis"), port)
     yield process, f"127.0.0.1:{port}"
     process.kill()
     process.wait()
