@@ -48,6 +48,8 @@ def _port_busy(host: str, port: int) -> bool:
 
 
 def _healthy(client: httpx.Client, service: Service) -> bool:
+    if service.probe is not None:
+        return service.probe()
     try:
         answer = client.get(service.health_url)
     except httpx.HTTPError:
