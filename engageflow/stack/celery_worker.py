@@ -21,6 +21,9 @@ def worker_answers(broker_url: str, node: str, timeout: float = 1.0) -> bool:
     from kombu.exceptions import OperationalError
 
     app = Celery("engageflow-health", broker=broker_url, set_as_current=False)
+    # One try: a health check that waits out the broker's reconnect schedule stalls `status`.
+    app.conf.broker_connection_timeout = timeout
+    app.conf.broker_transport_options = {"max_retries": 0}
     try:
         replies = app.control.ping(destination=[node], timeout=timeout)
     except (OperationalError, OSError):  # broker down: the worker is not reachable either
