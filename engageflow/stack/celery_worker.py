@@ -45,3 +45,15 @@ def worker_argv(settings: Settings, airflow: str) -> list[str]:
         *("--concurrency", str(celery.worker_concurrency)),
         *("--celery-hostname", celery.worker_hostname),
     ]
+
+
+def main() -> int:
+    """Exit 0 when this host's worker answers (a container health check: same host name)."""
+    from engageflow.settings import get_settings
+
+    settings = get_settings()
+    return 0 if worker_answers(settings.airflow.celery.broker_url, node_name(settings)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
