@@ -15,7 +15,7 @@ def node_name(settings: Settings) -> str:
     return host_format(default_nodename(settings.airflow.celery.worker_hostname))
 
 
-def worker_answers(broker_url: str, node: str, timeout: float = 1.0) -> bool:
+def worker_answers(broker_url: str, node: str, timeout: float = 2.0) -> bool:
     """True when the Celery node `node` answers a ping through the broker within `timeout`."""
     from celery import Celery
     from kombu.exceptions import OperationalError

@@ -180,7 +180,8 @@ def status(settings: Settings) -> list[ServiceStatus]:
     """Each service: running (the recorded process), healthy (its health URL), URL."""
     records = load(settings)
     answer = []
-    with httpx.Client(timeout=3, trust_env=False) as client:
+    # One look, not a poll: a busy machine may take seconds to answer a health request.
+    with httpx.Client(timeout=10, trust_env=False) as client:
         for service in services(settings):
             record = records.get(service.name)
             running = record is not None and record.leader() is not None

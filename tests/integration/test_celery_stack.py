@@ -78,10 +78,10 @@ def _worker_health(settings: Settings) -> int:
 def test_a_dag_run_goes_through_a_real_celery_worker(celery_stack: Settings) -> None:
     settings, node = celery_stack, node_name(celery_stack)
     began = time.monotonic()
-    rows = {row.name: row for row in up(settings, timeout=400)}
+    rows = {row.name: row for row in up(settings, timeout=400)}  # raises unless all healthy
     up_seconds = time.monotonic() - began
-    assert all(row.healthy for row in rows.values()), rows
-    assert rows[WORKER].running and rows[WORKER].url == f"celery node {node}"
+    assert len(rows) == 8 and all(row.running for row in rows.values()), rows
+    assert rows[WORKER].healthy and rows[WORKER].url == f"celery node {node}"
     worker = load(settings)[WORKER]
     assert worker.pgid == worker.pid and "worker" in worker.argv
     assert _worker_health(settings) == 0  # it answers a ping over the broker
