@@ -13,14 +13,15 @@ DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
-    """Env vars for any Airflow command run on this project's behalf (dev: SQLite + Local)."""
+    """Env vars for any Airflow command run on this project's behalf (dev: SQLite + Local;
+    production: PostgreSQL, optionally the CeleryExecutor on Redis)."""
     home = settings.airflow_home
     conn = settings.airflow.sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}"
     env = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": settings.airflow.executor,
         "AIRFLOW__CORE__PARALLELISM": str(settings.airflow.parallelism),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn,
@@ -33,7 +34,19 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = (
             "postgresql+psycopg:" + conn.split(":", 1)[1]
         )
+    if settings.airflow.executor == "CeleryExecutor":
+        env.update(celery_env(settings, conn))
     return env
+
+
+def celery_env(settings: Settings, conn: str) -> dict[str, str]:
+    """The [celery] config: broker, result backend (default: the metadata DB), concurrency."""
+    celery = settings.airflow.celery
+    return {
+        "AIRFLOW__CELERY__BROKER_URL": celery.broker_url,
+        "AIRFLOW__CELERY__RESULT_BACKEND": celery.result_backend or f"db+{conn}",
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(celery.worker_concurrency),
+    }
 
 
 def run_airflow(

@@ -323,7 +323,8 @@ def _stack_table(rows: list) -> Table:
 def up(
     timeout: Annotated[float, typer.Option(help="seconds to wait for health")] = 300.0,
 ) -> None:
-    """Start Airflow, MLflow, the ranker and the Evidently UI locally; wait until healthy."""
+    """Start Airflow (with a Celery worker on the CeleryExecutor), MLflow, the ranker and the
+    Evidently UI locally; wait until healthy."""
     import time
 
     from engageflow.airflow_auth import passwords_file

@@ -171,11 +171,23 @@ class TrainingConfig(Section):
     bootstrap_confidence: float = Field(default=0.95, gt=0, lt=1)
 
 
+class CeleryConfig(Section):
+    """The CeleryExecutor's broker, result backend and worker (used when executor is Celery)."""
+
+    # Redis db 1: db 0 is the Feast online store's default.
+    broker_url: str = "redis://127.0.0.1:6379/1"
+    result_backend: str | None = None  # default: "db+" + the Airflow metadata DB URL
+    worker_concurrency: int = Field(default=2, ge=1)  # task slots of the stack's one worker
+    worker_hostname: str = "engageflow@%h"  # Celery's node name (%h: this host's name)
+
+
 class AirflowConfig(Section):
     """How the project runs Airflow locally (SQLite + LocalExecutor unless a URI is given)."""
 
     home: Path | None = None  # default: <data_dir>/airflow
     sql_alchemy_conn: str | None = None  # default: SQLite in the Airflow home
+    executor: Literal["LocalExecutor", "CeleryExecutor"] = "LocalExecutor"
+    celery: CeleryConfig = Field(default_factory=CeleryConfig)
     parallelism: int = Field(default=4, ge=1)
     host: str = "127.0.0.1"  # the api-server (UI and REST API)
     port: int = Field(default=8080, ge=1, le=65535)
@@ -187,6 +199,15 @@ class AirflowConfig(Section):
     # simulated days lie in the past, so a clock would ask for today's real date). Backfill
     # needs a time schedule.
     schedule: str = "@daily"
+
+    @model_validator(mode="after")
+    def _celery_ready(self) -> AirflowConfig:
+        if self.executor == "CeleryExecutor" and (problems := celery_problems(self)):
+            raise ValueError(
+                "the CeleryExecutor runs tasks on workers that share the metadata database and "
+                "a Redis broker; set:\n  - " + "\n  - ".join(problems)
+            )
+        return self
 
 
 class ServingConfig(Section):
@@ -314,6 +335,33 @@ def _scheme(url: str | None) -> str:
     return (url or "").partition("://")[0].partition("+")[0] if url and "://" in url else ""
 
 
+def _got(url: str | None) -> str:
+    """What was given instead, without the URL itself (it may hold a password)."""
+    return f"got a {_scheme(url)} URL" if _scheme(url) else ("unset" if not url else "not a URL")
+
+
+def celery_problems(config: AirflowConfig) -> list[str]:
+    """Every Airflow setting the CeleryExecutor needs and lacks, each with its env var."""
+    problems = []
+    if _scheme(config.sql_alchemy_conn) != "postgresql":
+        problems.append(
+            "ENGAGEFLOW_AIRFLOW__SQL_ALCHEMY_CONN=postgresql+psycopg2://USER@HOST:5432/airflow "
+            f"({_got(config.sql_alchemy_conn)}; SQLite cannot be shared with workers)"
+        )
+    if _scheme(config.celery.broker_url) not in ("redis", "rediss"):
+        problems.append(
+            "ENGAGEFLOW_AIRFLOW__CELERY__BROKER_URL=redis://HOST:6379/N "
+            f"({_got(config.celery.broker_url)})"
+        )
+    backend = config.celery.result_backend
+    if backend is not None and _scheme(backend.removeprefix("db+")) != "postgresql":
+        problems.append(
+            "ENGAGEFLOW_AIRFLOW__CELERY__RESULT_BACKEND=db+postgresql+psycopg2://USER@HOST:5432/"
+            f"airflow, or unset for the metadata DB ({_got(backend.removeprefix('db+'))})"
+        )
+    return problems
+
+
 def production_problems(settings: Settings) -> list[str]:
     """Every setting the production profile needs and lacks, each with its env var."""
     problems = []
@@ -323,12 +371,9 @@ def production_problems(settings: Settings) -> list[str]:
         ("FEAST__REGISTRY_URI", settings.feast.registry_uri, "psycopg", "feast"),
     ):
         if _scheme(url) != "postgresql":
-            got = (
-                f"got a {_scheme(url)} URL"
-                if _scheme(url)
-                else ("unset" if not url else "not a URL")
+            problems.append(
+                f"ENGAGEFLOW_{var}=postgresql+{driver}://USER@HOST:5432/{db} ({_got(url)})"
             )
-            problems.append(f"ENGAGEFLOW_{var}=postgresql+{driver}://USER@HOST:5432/{db} ({got})")
     if settings.feast.online_store != "redis":
         problems.append(
             f"ENGAGEFLOW_FEAST__ONLINE_STORE=redis (got {settings.feast.online_store!r}), with "

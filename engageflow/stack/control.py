@@ -48,6 +48,8 @@ def _port_busy(host: str, port: int) -> bool:
 
 
 def _healthy(client: httpx.Client, service: Service) -> bool:
+    if service.probe is not None:
+        return service.probe()
     try:
         answer = client.get(service.health_url)
     except httpx.HTTPError:
@@ -178,7 +180,8 @@ def status(settings: Settings) -> list[ServiceStatus]:
     """Each service: running (the recorded process), healthy (its health URL), URL."""
     records = load(settings)
     answer = []
-    with httpx.Client(timeout=3, trust_env=False) as client:
+    # One look, not a poll: a busy machine may take seconds to answer a health request.
+    with httpx.Client(timeout=10, trust_env=False) as client:
         for service in services(settings):
             record = records.get(service.name)
             running = record is not None and record.leader() is not None

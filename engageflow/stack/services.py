@@ -21,10 +21,11 @@ class Service:
     argv: list[str]
     env: dict[str, str] = field(repr=False)  # holds secrets: never printed
     url: str  # what a person opens
-    health_url: str
+    health_url: str | None  # None: `probe` tells instead
     health_key: str | None = None  # a component in Airflow's health JSON that must be healthy
     port: tuple[str, int, str] | None = None  # (host, port, the env var that sets the port)
     prepare: Callable[[], object] | None = field(default=None, repr=False)
+    probe: Callable[[], bool] | None = field(default=None, repr=False)  # health without HTTP
 
 
 def stack_dir(settings: Settings) -> Path:
@@ -40,7 +41,8 @@ def _bin(name: str) -> str:
 
 
 def airflow_services(settings: Settings) -> list[Service]:
-    """api-server, scheduler, dag-processor, triggerer: one Airflow, LocalExecutor."""
+    """api-server, scheduler, dag-processor, triggerer: one Airflow (LocalExecutor, or the
+    CeleryExecutor plus one Celery worker)."""
     from engageflow.airflow_auth import airflow_server_env
 
     config = settings.airflow
@@ -58,7 +60,7 @@ def airflow_services(settings: Settings) -> list[Service]:
         "airflow-dag-processor": (["dag-processor"], "dag_processor"),
         "airflow-triggerer": (["triggerer", "--skip-serve-logs"], "triggerer"),
     }
-    return [
+    components = [
         Service(
             name,
             [_bin("airflow"), *args],
@@ -72,6 +74,24 @@ def airflow_services(settings: Settings) -> list[Service]:
         )
         for name, (args, key) in commands.items()
     ]
+    if config.executor == "CeleryExecutor":
+        components.append(celery_worker_service(settings, env))
+    return components
+
+
+def celery_worker_service(settings: Settings, env: dict[str, str]) -> Service:
+    """One `airflow celery worker`; it has no HTTP endpoint, so a ping over the broker tells."""
+    from engageflow.stack.celery_worker import WORKER, node_name, worker_answers, worker_argv
+
+    node, broker = node_name(settings), settings.airflow.celery.broker_url
+    return Service(
+        WORKER,
+        worker_argv(settings, _bin("airflow")),
+        env,
+        f"celery node {node}",  # nothing to open; Flower is not started
+        None,
+        probe=lambda: worker_answers(broker, node),
+    )
 
 
 def mlflow_service(settings: Settings) -> Service:

@@ -30,16 +30,37 @@ ENGAGEFLOW_SERVICES = {
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "airflow-celery-worker",
     "mlflow",
     "ranker",
     "evidently-ui",
 }
 
 
-def _interpolate(value: str) -> str:
-    """Compose's `${VAR:-default}` and `${VAR:?error}`, as if VAR were unset / set."""
-    value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
+CELERY_ENV = ROOT / "docker" / "celery.env"
+
+
+def _interpolate(value: str, given: dict[str, str] | None = None) -> str:
+    """Compose's `${VAR:-default}` (VAR from `given`, else the default) and `${VAR:?error}` (as
+    if VAR were set)."""
+    given = given or {}
+    value = re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", lambda m: given.get(m.group(1), m.group(2)), value)
     return re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "set-by-the-user", value)
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    lines = [line for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _settings(service: dict, monkeypatch: pytest.MonkeyPatch, given: dict | None = None):
+    """The Settings a service's container reads from its environment."""
+    env = {k: _interpolate(str(v), given) for k, v in service["environment"].items()}
+    with monkeypatch.context() as patched:
+        for key, value in env.items():
+            if key.startswith("ENGAGEFLOW_"):
+                patched.setenv(key, value)
+        return Settings()  # extra="forbid": a misspelt variable fails here
 
 
 @pytest.fixture(scope="module")
@@ -69,15 +90,43 @@ def test_every_engageflow_variable_is_a_setting_of_the_production_profile(
     services: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ENGAGEFLOW_SERVICES:
-        env = {k: _interpolate(str(v)) for k, v in services[name]["environment"].items()}
-        with monkeypatch.context() as patched:
-            for key, value in env.items():
-                if key.startswith("ENGAGEFLOW_"):
-                    patched.setenv(key, value)
-            settings = Settings()  # extra="forbid": a misspelt variable fails here
+        settings = _settings(services[name], monkeypatch)
         assert settings.profile == "production", name
         assert settings.feast.online_store == "redis", name
         assert settings.feast.registry_uri.startswith("postgresql"), name
+
+
+def test_the_celery_profile_adds_a_worker_and_switches_every_airflow_service(
+    services: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    celery_env = _env_file(CELERY_ENV)
+    assert celery_env["COMPOSE_PROFILES"] == "celery"
+    profiled = {name for name, service in services.items() if "profiles" in service}
+    assert profiled == {"airflow-celery-worker"}
+    worker = services["airflow-celery-worker"]
+    assert worker["profiles"] == ["celery"]
+    assert worker["command"][:5] == [
+        "engageflow",
+        "airflow",
+        "celery",
+        "worker",
+        "--skip-serve-logs",
+    ]
+    assert worker["healthcheck"]["test"][-1] == "engageflow.stack.celery_worker"
+    for given in ({}, celery_env):  # the worker is a Celery worker either way
+        settings = _settings(worker, monkeypatch, given)
+        assert settings.airflow.executor == "CeleryExecutor"
+        assert settings.airflow.celery.broker_url.startswith("redis://redis:6379/")
+        assert settings.airflow.celery.result_backend is None  # the Airflow database
+    broker = settings.airflow.celery.broker_url
+    components = {name for name in ENGAGEFLOW_SERVICES if name.startswith("airflow-")} - {
+        "airflow-celery-worker"
+    }
+    for name in components:
+        assert _settings(services[name], monkeypatch).airflow.executor == "LocalExecutor", name
+        celery = _settings(services[name], monkeypatch, celery_env)
+        assert celery.airflow.executor == "CeleryExecutor", name
+        assert celery.airflow.celery.broker_url == broker, name  # the worker's queue
 
 
 def test_ports_agree_with_the_settings_and_bind_to_loopback(services: dict) -> None:

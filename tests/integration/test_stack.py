@@ -4,80 +4,32 @@ what `up` started. Embedded (SQLite) and production (PostgreSQL, Redis) profiles
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import psutil
 import psycopg
 import pytest
-import redis
-from small_world import SMALL_WORLD
+from stack_world import (
+    ingest_one_day_over_rest,
+    listening,
+    plain_url,
+    ports,
+    production_stack,
+    stack_settings,
+)
 
-from engageflow import lake
 from engageflow.airflow_api import AirflowClient, AirflowError
 from engageflow.airflow_auth import airflow_credentials, passwords_file, secrets_dir
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
 from engageflow.stack import down, status, up
 from engageflow.stack.record import load
-from serving.launch import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_DB = 13  # this file's own Redis database, flushed before and after
-DAY = date(2026, 1, 1)
-# Only ingest_events runs here: its asset would start these, which other tests cover.
-DOWNSTREAM = ("build_features", "monitor_drift", "train_ranker")
-
-
-def _settings(data_dir: Path, profile: str = "embedded", **sections: dict) -> Settings:
-    ports = {
-        "airflow": {"port": free_port()},
-        "mlflow": {"port": free_port()},
-        "serving": {"port": free_port()},
-        "monitoring": {"ui_port": free_port()},
-    }
-    for name, values in sections.items():
-        ports[name] = {**ports.get(name, {}), **values}
-    return Settings(data_dir=data_dir, profile=profile, simulation=SMALL_WORLD, **ports)
-
-
-def _ports(settings: Settings) -> list[int]:
-    return [
-        settings.airflow.port,
-        settings.mlflow.port,
-        settings.serving.port,
-        settings.monitoring.ui_port,
-    ]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _ingest_one_day_over_rest(settings: Settings) -> None:
-    """Simulate a day, trigger ingest_events for it over REST, wait for the scheduler's run."""
-    list(simulate(settings, 1, POLICIES["random"], DAY))
-    with AirflowClient.from_settings(settings) as airflow:
-        for dag_id in DOWNSTREAM:
-            assert airflow.pause(dag_id)["is_paused"] is True
-        run = airflow.trigger(
-            "ingest_events", logical_date=DAY + timedelta(days=1), run_id=f"stack-{DAY}"
-        )
-        assert run["state"] == "queued" and run["run_type"] == "manual"
-        assert airflow.wait("ingest_events", run["dag_run_id"], timeout=300) == "success"
-        assert {
-            ti["state"] for ti in airflow.task_instances("ingest_events", run["dag_run_id"])
-        } == {"success"}
-    events = lake.read_partition(settings.root, "lake", "events", DAY)
-    assert events.num_rows > 0
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +43,7 @@ def bystander() -> Iterator[subprocess.Popen]:
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = _settings(tmp_path_factory.mktemp("stack") / "data")
+    settings = stack_settings(tmp_path_factory.mktemp("stack") / "data")
     up(settings, timeout=400)
     yield settings
     down(settings)
@@ -110,7 +62,7 @@ def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Setting
     }
     assert all(row.running and row.healthy for row in rows.values()), rows
     assert rows["mlflow"].url == f"http://127.0.0.1:{embedded.mlflow.port}"
-    for port in _ports(embedded):
+    for port in ports(embedded):
         (conn,) = [
             c
             for c in psutil.net_connections("tcp")
@@ -149,7 +101,7 @@ def test_the_rest_api_refuses_requests_without_a_valid_token(embedded: Settings)
 
 
 def test_a_dag_run_triggered_over_rest_succeeds_through_the_scheduler(embedded: Settings) -> None:
-    _ingest_one_day_over_rest(embedded)
+    ingest_one_day_over_rest(embedded)
 
 
 def test_up_again_starts_nothing(embedded: Settings) -> None:
@@ -167,7 +119,7 @@ def test_down_stops_exactly_what_up_started(
     assert sorted(down(embedded)) == sorted(records)
     gone = [p for p in family if not p.is_running() or p.status() == psutil.STATUS_ZOMBIE]
     assert gone == family
-    assert not any(_listening(port) for port in _ports(embedded))
+    assert not any(listening(port) for port in ports(embedded))
     assert bystander.poll() is None
     assert not any(row.running for row in status(embedded))
 
@@ -175,43 +127,18 @@ def test_down_stops_exactly_what_up_started(
 @pytest.fixture
 def production(tmp_path: Path) -> Iterator[Settings]:
     """Fresh PostgreSQL databases for Airflow, MLflow and the Feast registry; Redis db 13."""
-    names = {part: f"engageflow_stack_{part}_{uuid.uuid4().hex[:8]}" for part in ("af", "ml", "fs")}
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
-        for name in names.values():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    client.flushdb()
-    url = "postgresql+{}://postgres@127.0.0.1:5432/{}"
-    settings = _settings(
-        tmp_path / "data",
-        "production",
-        airflow={"sql_alchemy_conn": url.format("psycopg2", names["af"])},
-        mlflow={"tracking_uri": url.format("psycopg2", names["ml"])},
-        feast={
-            "online_store": "redis",
-            "redis_connection": f"127.0.0.1:6379,db={REDIS_DB}",
-            "registry_uri": url.format("psycopg", names["fs"]),
-        },
-    )
-    try:
+    with production_stack(tmp_path / "data", REDIS_DB) as settings:
         yield settings
-    finally:
-        down(settings)
-        client.flushdb()
-        client.close()
-        with psycopg.connect(POSTGRES, autocommit=True) as conn:
-            for name in names.values():
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_production_profile_on_postgresql_and_redis(production: Settings) -> None:
     rows = up(production, timeout=400)
     assert all(row.healthy for row in rows), rows
-    with psycopg.connect(production.airflow.sql_alchemy_conn.replace("+psycopg2", "")) as conn:
+    with psycopg.connect(plain_url(production.airflow.sql_alchemy_conn)) as conn:
         assert conn.execute("SELECT count(*) FROM dag").fetchone()[0] >= 1
-    with psycopg.connect(production.mlflow.tracking_uri.replace("+psycopg2", "")) as conn:
+    with psycopg.connect(plain_url(production.mlflow.tracking_uri)) as conn:
         assert conn.execute("SELECT count(*) FROM experiments").fetchone()[0] >= 1
-    _ingest_one_day_over_rest(production)
+    ingest_one_day_over_rest(production)
     stopped = down(production)
     assert len(stopped) == 7
-    assert not any(_listening(port) for port in _ports(production))
+    assert not any(listening(port) for port in ports(production))
