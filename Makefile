@@ -15,7 +15,7 @@ setup: $(BIN)/uv  ## install the locked environment (bytecode compiled: faster i
 	$(BIN)/uv sync --frozen
 
 demo: setup  ## simulate a few days and run the loop on embedded defaults (SQLite, local files)
-	$(BIN)/engageflow demo
+	$(BIN)/engageflow demo --fresh
 
 test: setup lint  ## the whole test suite, against the real systems
 	$(BIN)/pytest

@@ -264,13 +264,18 @@ def features_item(item_id: Annotated[str, typer.Argument(help="the item id")]) -
 
 
 @app.command()
-def demo(days: Annotated[int, typer.Option(min=3)] = 5) -> None:
-    """Simulate days, then run ingest, features and training as real Airflow DAG runs."""
-    from engageflow.demo import run_demo
+def demo(
+    days: Annotated[int, typer.Option(min=6, help="simulated days; the drift comes mid-way")] = 8,
+    fresh: Annotated[bool, typer.Option(help="wipe an earlier demo's data dir first")] = False,
+) -> None:
+    """Start the local stack and run the closed loop over simulated days, with a drift."""
+    from engageflow.demo import DemoError, run_demo
 
-    run_demo(get_settings(), days, console)
-    summary()
-    model_history(alias="champion")
+    try:
+        run_demo(get_settings(), days, console, fresh)
+    except DemoError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
 
 
 ui = typer.Typer(no_args_is_help=True, help="Web UIs of the platform's tools.")

@@ -7,6 +7,7 @@ Precedence (highest first): keyword arguments, `ENGAGEFLOW_*` env vars (nested w
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from datetime import date
@@ -384,7 +385,7 @@ def production_problems(settings: Settings) -> list[str]:
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The resolved settings as ENGAGEFLOW_* env vars (sections as JSON, paths absolute), so a
-    child process reads exactly these. Holds the pseudonym key by value: child env only."""
+    child process reads exactly these. Secrets go by value: child env only."""
     env = {
         "ENGAGEFLOW_PROFILE": settings.profile,
         "ENGAGEFLOW_DATA_DIR": str(settings.root),
@@ -399,8 +400,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
             paths = {k: v.expanduser().resolve() for k, v in section if isinstance(v, Path)}
             if name == "airflow":
                 paths["home"] = settings.airflow_home
-            resolved = section.model_copy(update=paths)
-            env[f"ENGAGEFLOW_{name.upper()}"] = resolved.model_dump_json()
+            # JSON dumps mask secrets ("**********"): the child gets the value, in its env only.
+            secrets = {k: v.get_secret_value() for k, v in section if isinstance(v, SecretStr)}
+            dumped = section.model_copy(update=paths).model_dump(mode="json") | secrets
+            env[f"ENGAGEFLOW_{name.upper()}"] = json.dumps(dumped)
     if (config := config_file()) is not None:
         env[CONFIG_ENV_VAR] = str(config.resolve())
     return env

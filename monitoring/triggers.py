@@ -63,14 +63,16 @@ def decide_retrain(
 
 def bootstrap_train_days(settings: Settings, end: date) -> int | None:
     """How many train days a first model can have with `end` as its last test day: the lake's
-    consecutive days up to `end` less the validation and test days, at most
+    consecutive days up to `end` less the first, the validation and the test days, at most
     training.train_days; None when not even one is left."""
     have = set(lake.partition_days(settings.root, "lake", "events"))
     run, day = 0, end
     while day in have:
         run, day = run + 1, day - timedelta(days=1)
     config = settings.training
-    days = min(config.train_days, run - config.validation_days - config.test_days)
+    # The run's first day has no feature history (features of D use events before D): it
+    # cannot teach a model anything.
+    days = min(config.train_days, run - 1 - config.validation_days - config.test_days)
     return days if days >= 1 else None
 
 

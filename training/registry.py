@@ -180,3 +180,10 @@ def record_verdict(settings: Settings, version: int, verdict: str) -> None:
     """Keep the gate's verdict on the version itself, promoted or refused."""
     client = connect(settings)
     client.set_model_version_tag(settings.mlflow.registered_model, str(version), "gate", verdict)
+
+
+def version_metric(settings: Settings, version: int, metric: str) -> float | None:
+    """A test metric (e.g. "auc") of the run that produced a registered version."""
+    client = connect(settings)
+    run_id = client.get_model_version(settings.mlflow.registered_model, str(version)).run_id
+    return client.get_run(run_id).data.metrics.get(metric) if run_id else None

@@ -39,11 +39,12 @@ def slate_policy(settings: Settings, name: str) -> SlatePolicy:
     """A policy by name: "service" (the running ranking service), a service URL, or one of
     the simulator's own (e.g. "random"). A service that does not answer fails here, first."""
     if name == SERVICE or name.startswith(("http://", "https://")):
+        from serving.auth import api_key
         from serving.http_policy import HttpPolicy, check_service
 
         url = service_url(settings) if name == SERVICE else name
         check_service(url)
-        return HttpPolicy(url)
+        return HttpPolicy(url, api_key=api_key(settings.serving))
     if name in POLICIES:
         return POLICIES[name]
     raise UnknownPolicy(

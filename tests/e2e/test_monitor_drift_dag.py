@@ -83,15 +83,16 @@ def test_without_a_champion_monitoring_bootstraps_the_first_model(
     from training.history import CHALLENGER, CHAMPION
     from training.registry import alias_version
 
-    featured_lake(settings, 3)  # validation and test take a day each: one day left to train
-    second, third = date(2026, 1, 2), date(2026, 1, 3)
+    # Validation and test take a day each, day one has no feature history: one day to train.
+    featured_lake(settings, 4)
+    second, third = date(2026, 1, 3), date(2026, 1, 4)
 
     assert _monitor(dagbag, second) == "success"
     summary = _summary(settings, second)
     assert summary["champion"] is None and summary["verdict"]["drift"] is False
     assert summary["ab"]["decision"] == "keep_testing"
     assert run_id_for(second.isoformat(), "bootstrap") not in _train_runs(train_ranker)
-    assert trigger_history(settings) == []  # two days: nothing to train on yet
+    assert trigger_history(settings) == []  # no day with history left to train on yet
 
     assert _monitor(dagbag, third) == "success"
     conf = _train_runs(train_ranker)[run_id_for(third.isoformat(), "bootstrap")]
@@ -99,7 +100,7 @@ def test_without_a_champion_monitoring_bootstraps_the_first_model(
     [record] = trigger_history(settings)
     assert (record["day"], record["kind"]) == (third.isoformat(), "bootstrap")
 
-    # The triggered conf is one train_ranker accepts: the first model trains on day one.
+    # The triggered conf is one train_ranker accepts: the first model trains on day two.
     trained = dagbag.get_dag(train_ranker).test(run_conf=conf)
     assert trained.state == "success"
     assert {alias_version(settings, CHAMPION), alias_version(settings, CHALLENGER)} - {None} == {1}

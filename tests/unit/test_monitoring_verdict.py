@@ -109,7 +109,9 @@ def test_stratified_sample_is_fixed_size_seeded_and_keeps_every_policy() -> None
 
 def _lake_days(settings: Settings, *days: int) -> None:
     for d in days:
-        (settings.root / "lake" / "events" / f"date=2026-01-{d:02d}").mkdir(parents=True)
+        folder = settings.root / "lake" / "events" / f"date=2026-01-{d:02d}"
+        folder.mkdir(parents=True)
+        (folder / "part.parquet").touch()  # a day counts once a file is visible
 
 
 def test_bootstrap_waits_for_a_window_with_one_train_day(settings: Settings) -> None:
@@ -117,27 +119,28 @@ def test_bootstrap_waits_for_a_window_with_one_train_day(settings: Settings) -> 
     _lake_days(settings, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12)
     assert bootstrap_train_days(settings, date(2026, 1, 3)) is None  # 3 days: no train day
     assert bootstrap_train_days(settings, date(2026, 1, 4)) is None  # not in the lake
-    assert bootstrap_train_days(settings, date(2026, 1, 7)) is None  # the gap on the 4th
-    assert bootstrap_train_days(settings, date(2026, 1, 8)) == 1
-    assert bootstrap_train_days(settings, date(2026, 1, 10)) == 3
+    assert bootstrap_train_days(settings, date(2026, 1, 8)) is None  # the 5th has no history
+    assert bootstrap_train_days(settings, date(2026, 1, 9)) == 1
+    assert bootstrap_train_days(settings, date(2026, 1, 11)) == 3
     assert bootstrap_train_days(settings, date(2026, 1, 12)) == 4  # never past train_days
-    conf = decide_bootstrap(settings, date(2026, 1, 9))
-    assert conf == {"end": "2026-01-09", "reason": BOOTSTRAP_REASON, "train_days": 2}
-    assert decide_bootstrap(settings, date(2026, 1, 6)) is None
+    conf = decide_bootstrap(settings, date(2026, 1, 10))
+    assert conf == {"end": "2026-01-10", "reason": BOOTSTRAP_REASON, "train_days": 2}
+    assert decide_bootstrap(settings, date(2026, 1, 7)) is None
 
 
 def test_training_decisions_bootstrap_without_a_champion(settings: Settings) -> None:
-    _lake_days(settings, 1, 2, 3, 4)
+    _lake_days(settings, 1, 2, 3, 4, 5)
     drift = {"drift": True, "reason": "4 features drifted"}
     quiet = {"drift": False, "reason": "no champion yet"}
     assert decide_training(settings, {}) is None
     first = decide_training(settings, {"2026-01-02": quiet})
     assert first is None  # two days: validation and test, nothing to train on
+    assert decide_training(settings, {"2026-01-03": quiet}) is None  # day one has no history
     decision = decide_training(settings, {"2026-01-03": quiet, "2026-01-04": quiet})
     assert decision == {
         "kind": "bootstrap",
         "run_id": "bootstrap__2026-01-04",
-        "conf": {"end": "2026-01-04", "reason": BOOTSTRAP_REASON, "train_days": 2},
+        "conf": {"end": "2026-01-04", "reason": BOOTSTRAP_REASON, "train_days": 1},
     }
     record_trigger(settings, decision["conf"], decision["run_id"], decision["kind"])
     [record] = trigger_history(settings)

@@ -1,0 +1,102 @@
+"""The closed loop for real: the local stack, Airflow's scheduler and assets, seven simulated days.
+
+Slates come from the running BentoML service; the days flow through ingest, features and
+monitoring without hand triggers; the first champion is trained once enough days exist; the
+drift in the middle is detected, a retrain is triggered, passes the gate and serves; the
+good-engagement rate recovers. Everything is asserted from the lake and the registry.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from small_world import SMALL_WORLD
+
+from engageflow import lake, schema
+from engageflow.demo import demo_overrides
+from engageflow.settings import Settings
+
+pytestmark = pytest.mark.timeout(1800)
+
+DAYS = 8  # the drift on day 6, after a first champion has served a day
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory):
+    """Run the loop once for every test here: (settings, day reports)."""
+    from engageflow import stack
+    from engageflow.airflow_api import AirflowClient
+    from engageflow.loop import run_loop
+    from serving.launch import free_port
+
+    overrides = demo_overrides(Settings().simulation.start, DAYS)
+    # Enough requests a day for a first model to beat popularity after one train day.
+    overrides["simulation"].update({**SMALL_WORLD, "requests_per_day": 1000})
+    overrides["airflow"]["port"] = free_port()
+    overrides["monitoring"]["ui_port"] = free_port()
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("loop") / "data",
+        mlflow={"port": free_port()},
+        serving={"port": free_port(), "reload_interval_seconds": 1.0},
+        **overrides,
+    )
+    stack.up(settings)
+    try:
+        client = AirflowClient.from_settings(settings)
+        start = settings.simulation.start
+        reports = run_loop(settings, client, [start + timedelta(days=i) for i in range(DAYS)])
+        yield settings, reports
+    finally:
+        stack.down(settings)
+
+
+def drift_index(settings: Settings) -> int:
+    return (settings.simulation.drifts[0].day - settings.simulation.start).days
+
+
+def served_versions(settings: Settings, day) -> set[str]:
+    table = lake.read_partition(settings.root, "lake", "predictions", day, schema.PREDICTIONS)
+    frame = table.to_pandas()
+    return set(frame.loc[frame["policy"] == "champion", "model_version"].dropna())
+
+
+def test_a_first_champion_is_trained_once_the_window_fills(loop) -> None:
+    settings, reports = loop
+    first = next(i for i, r in enumerate(reports) if r.champion is not None)
+    config = settings.training
+    # The first day on which one train day with feature history, validation and test fit.
+    assert first == 1 + config.validation_days + config.test_days
+    assert reports[first].retrain is not None  # the bootstrap trigger of monitor_drift
+    assert reports[first].auc is not None and reports[first].auc > 0.5
+
+
+def test_the_drift_is_detected_and_only_then(loop) -> None:
+    settings, reports = loop
+    drift = drift_index(settings)
+    monitored_before = [r.drift for r in reports[:drift] if r.drift is not None]
+    assert monitored_before and not any(monitored_before)
+    assert reports[drift].drift is True
+    assert reports[drift].retrain is not None
+
+
+def test_the_retrained_model_passes_the_gate_and_serves(loop) -> None:
+    from training.history import moves
+
+    settings, reports = loop
+    drift = drift_index(settings)
+    before, after = reports[drift - 1].champion, reports[drift].champion
+    assert before is not None and after is not None and after > before
+    crowned = [m for m in moves(settings, "champion") if m.version == after]
+    assert crowned and crowned[-1].kind == "gate" and crowned[-1].previous == before
+    for report in reports[drift + 1 :]:
+        assert served_versions(settings, report.day) == {str(after)}
+
+
+def test_good_engagement_recovers_after_the_retrain(loop) -> None:
+    settings, reports = loop
+    drift = drift_index(settings)
+    hit = reports[drift].good_rate
+    recovered = [r.good_rate for r in reports[drift + 1 :]]
+    assert hit < reports[drift - 1].good_rate
+    assert min(recovered) > hit
