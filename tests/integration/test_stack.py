@@ -16,7 +16,7 @@ import psutil
 import psycopg
 import pytest
 import redis
-from small_world import SMALL_WORLD
+from stack_fixtures import running_stack, stack_ports, stack_settings
 
 from engageflow import lake
 from engageflow.airflow_api import AirflowClient, AirflowError
@@ -25,7 +25,6 @@ from engageflow.settings import Settings
 from engageflow.simulator import POLICIES, simulate
 from engageflow.stack import down, status, up
 from engageflow.stack.record import load
-from serving.launch import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -34,27 +33,6 @@ REDIS_DB = 13  # this file's own Redis database, flushed before and after
 DAY = date(2026, 1, 1)
 # Only ingest_events runs here: its asset would start these, which other tests cover.
 DOWNSTREAM = ("build_features", "monitor_drift", "train_ranker")
-
-
-def _settings(data_dir: Path, profile: str = "embedded", **sections: dict) -> Settings:
-    ports = {
-        "airflow": {"port": free_port()},
-        "mlflow": {"port": free_port()},
-        "serving": {"port": free_port()},
-        "monitoring": {"ui_port": free_port()},
-    }
-    for name, values in sections.items():
-        ports[name] = {**ports.get(name, {}), **values}
-    return Settings(data_dir=data_dir, profile=profile, simulation=SMALL_WORLD, **ports)
-
-
-def _ports(settings: Settings) -> list[int]:
-    return [
-        settings.airflow.port,
-        settings.mlflow.port,
-        settings.serving.port,
-        settings.monitoring.ui_port,
-    ]
 
 
 def _listening(port: int) -> bool:
@@ -91,10 +69,8 @@ def bystander() -> Iterator[subprocess.Popen]:
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = _settings(tmp_path_factory.mktemp("stack") / "data")
-    up(settings, timeout=400)
-    yield settings
-    down(settings)
+    with running_stack(stack_settings(tmp_path_factory.mktemp("stack") / "data")) as settings:
+        yield settings
 
 
 def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Settings) -> None:
@@ -110,7 +86,7 @@ def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Setting
     }
     assert all(row.running and row.healthy for row in rows.values()), rows
     assert rows["mlflow"].url == f"http://127.0.0.1:{embedded.mlflow.port}"
-    for port in _ports(embedded):
+    for port in stack_ports(embedded):
         (conn,) = [
             c
             for c in psutil.net_connections("tcp")
@@ -167,7 +143,7 @@ def test_down_stops_exactly_what_up_started(
     assert sorted(down(embedded)) == sorted(records)
     gone = [p for p in family if not p.is_running() or p.status() == psutil.STATUS_ZOMBIE]
     assert gone == family
-    assert not any(_listening(port) for port in _ports(embedded))
+    assert not any(_listening(port) for port in stack_ports(embedded))
     assert bystander.poll() is None
     assert not any(row.running for row in status(embedded))
 
@@ -182,7 +158,7 @@ def production(tmp_path: Path) -> Iterator[Settings]:
     client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     client.flushdb()
     url = "postgresql+{}://postgres@127.0.0.1:5432/{}"
-    settings = _settings(
+    settings = stack_settings(
         tmp_path / "data",
         "production",
         airflow={"sql_alchemy_conn": url.format("psycopg2", names["af"])},
@@ -214,4 +190,4 @@ def test_production_profile_on_postgresql_and_redis(production: Settings) -> Non
     _ingest_one_day_over_rest(production)
     stopped = down(production)
     assert len(stopped) == 7
-    assert not any(_listening(port) for port in _ports(production))
+    assert not any(_listening(port) for port in stack_ports(production))
