@@ -130,6 +130,10 @@ class AirflowClient:
         path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances"
         return self._call("GET", path, params={"limit": 1000})["task_instances"]
 
+    def dag(self, dag_id: str) -> dict[str, Any]:
+        """The DAG as the API knows it (404, an AirflowError, until it has been parsed)."""
+        return self._call("GET", f"/api/v2/dags/{quote(dag_id)}")
+
     def pause(self, dag_id: str, paused: bool = True) -> dict[str, Any]:
         """Pause (or unpause) a DAG: a paused DAG gets no scheduled or asset-triggered runs."""
         return self._call("PATCH", f"/api/v2/dags/{quote(dag_id)}", json={"is_paused": paused})

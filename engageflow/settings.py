@@ -413,8 +413,18 @@ def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict
     """`base` (default: this process's env) without its ENGAGEFLOW_* vars, plus `settings_env`:
     an inherited `ENGAGEFLOW_SERVING__PORT` must not override what the parent resolved."""
     base = os.environ if base is None else base
-    kept = {k: v for k, v in base.items() if not k.startswith("ENGAGEFLOW_")}
+    kept = {
+        k: v
+        for k, v in base.items()
+        if not k.startswith("ENGAGEFLOW_") and not _parents_feast_metrics_dir(k, v)
+    }
     return {**kept, **settings_env(settings)}
+
+
+def _parents_feast_metrics_dir(name: str, value: str) -> bool:
+    """`import feast` points PROMETHEUS_MULTIPROC(ESS)_DIR at a temp dir that it deletes when
+    the importing process exits; a child that inherits it fails on import once that happens."""
+    return name.startswith("PROMETHEUS_MULTIPROC") and Path(value).name.startswith("feast_metrics_")
 
 
 def config_file() -> Path | None:

@@ -4,6 +4,7 @@ a Redis db for the production profile, and one ingest_events run triggered over 
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +17,10 @@ import redis
 from small_world import SMALL_WORLD
 
 from engageflow import lake
-from engageflow.airflow_api import AirflowClient
+from engageflow.airflow_api import AirflowClient, AirflowError
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES, simulate
-from engageflow.stack import down
+from engageflow.stack import down, up
 from serving.launch import free_port
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -29,16 +30,43 @@ DOWNSTREAM = ("build_features", "monitor_drift", "train_ranker")
 
 
 def stack_settings(data_dir: Path, profile: str = "embedded", **sections: dict) -> Settings:
-    """Settings whose every service listens on a free port (plus `sections`' own values)."""
-    ports: dict[str, dict] = {
+    """Settings for a stack of its own: every service on a free loopback port, the small world;
+    `sections` add or override values per settings section."""
+    values: dict[str, dict] = {
+        "simulation": dict(SMALL_WORLD),
         "airflow": {"port": free_port()},
         "mlflow": {"port": free_port()},
         "serving": {"port": free_port()},
         "monitoring": {"ui_port": free_port()},
     }
-    for name, values in sections.items():
-        ports[name] = {**ports.get(name, {}), **values}
-    return Settings(data_dir=data_dir, profile=profile, simulation=SMALL_WORLD, **ports)
+    for name, extra in sections.items():
+        values[name] = {**values.get(name, {}), **extra}
+    return Settings(data_dir=data_dir, profile=profile, **values)
+
+
+@contextmanager
+def running_stack(settings: Settings, timeout: float = 400) -> Iterator[Settings]:
+    """`engageflow up` for the block, `down` after it (also when up fails half-way)."""
+    try:
+        up(settings, timeout=timeout)
+        yield settings
+    finally:
+        down(settings)
+
+
+def wait_parsed(airflow: AirflowClient, dag_ids: list[str], timeout: float = 120) -> None:
+    """Until the dag-processor has put every DAG in the database (a healthy stack may not yet
+    have parsed them, and the API answers 404 for a DAG it does not know)."""
+    deadline = time.monotonic() + timeout
+    for dag_id in dag_ids:
+        while True:
+            try:
+                airflow.dag(dag_id)
+                break
+            except AirflowError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
 
 def ports(settings: Settings) -> list[int]:

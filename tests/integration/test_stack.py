@@ -18,6 +18,7 @@ from stack_world import (
     plain_url,
     ports,
     production_stack,
+    running_stack,
     stack_settings,
 )
 
@@ -43,10 +44,8 @@ def bystander() -> Iterator[subprocess.Popen]:
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = stack_settings(tmp_path_factory.mktemp("stack") / "data")
-    up(settings, timeout=400)
-    yield settings
-    down(settings)
+    with running_stack(stack_settings(tmp_path_factory.mktemp("stack") / "data")) as settings:
+        yield settings
 
 
 def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Settings) -> None:

@@ -129,3 +129,18 @@ def test_children_read_exactly_the_parents_resolved_settings(
     assert child.root == settings.root
     assert child.monitoring.workspace == settings.root.parent / "relative-ws"
     assert json.loads(env["ENGAGEFLOW_AIRFLOW"])["home"] == str(settings.airflow_home)
+
+
+def test_children_do_not_inherit_the_parents_feast_metrics_dir(settings: Settings) -> None:
+    # `import feast` sets these to a temp dir it removes at exit; a stack child that kept them
+    # failed on `import feast` after the parent (e.g. a test building a world) had exited.
+    base = {
+        "PROMETHEUS_MULTIPROCESS_DIR": "/tmp/feast_metrics_x4p_vdxd",
+        "PROMETHEUS_MULTIPROC_DIR": "/tmp/feast_metrics_x4p_vdxd",
+        "PATH": "/usr/bin",
+    }
+    env = child_env(settings, base)
+    assert not any(name.startswith("PROMETHEUS_MULTIPROC") for name in env)
+    assert env["PATH"] == "/usr/bin"
+    chosen = {"PROMETHEUS_MULTIPROC_DIR": "/var/run/metrics"}  # a user's own: kept
+    assert child_env(settings, chosen)["PROMETHEUS_MULTIPROC_DIR"] == "/var/run/metrics"
