@@ -3,8 +3,9 @@
 Primary metric (settings.training.gate_metric): the paired bootstrap interval (by request) of
 challenger minus reference. Against a champion the challenger passes when the interval's lower
 bound is at least -gate_tolerance (non-inferiority); the first model, compared with the
-popularity baseline, must beat it (lower bound above 0). Guards (point estimates, same rows):
-ECE and the bad-engagement rate of the top k may not rise by more than their tolerances.
+popularity baseline that serves before it, must also beat it on the estimate. Guards (point
+estimates, same rows): ECE and the bad-engagement rate of the top k may not rise by more than
+their tolerances.
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ def decide(
 ) -> Verdict:
     """Compare two scorers on the same frame; pure, so the rule is tested without MLflow."""
     diff = bootstrap_difference(frame, challenger, reference, config.gate_metric, config, seed)
-    floor = 0.0 if first else -config.gate_tolerance
-    passed = diff.lower > floor if first else diff.lower >= floor
-    rule = "must beat" if first else f"may not trail by more than {config.gate_tolerance}"
+    # Every challenger may trail its reference by at most the tolerance (the bootstrap's lower
+    # bound); a first model replaces the popularity fallback, so it must also beat it on the
+    # estimate. Demanding a significant win of a first model kept small worlds on popularity.
+    floor = -config.gate_tolerance
+    passed = diff.lower >= floor and (diff.difference > 0 if first else True)
+    trail = f"may not trail by more than {config.gate_tolerance}"
+    rule = f"must beat on the estimate, {trail}" if first else trail
     reasons = [
         f"{diff.metric} {diff.challenger:.4f} vs {diff.reference:.4f}, difference "
         f"{diff.difference:+.4f} [{diff.lower:+.4f}, {diff.upper:+.4f}] ({rule}: "
