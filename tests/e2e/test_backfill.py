@@ -11,6 +11,8 @@ every file in the lake, which holds the backfilled days only).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +26,7 @@ from small_world import SMALL_WORLD
 from engageflow import lake
 from engageflow.airflow_api import AirflowClient
 from engageflow.airflow_env import run_airflow
-from engageflow.settings import Settings
+from engageflow.settings import Settings, child_env
 from engageflow.simulator import POLICIES, simulate
 from engageflow.stack import down, up
 from expectations.quarantine import REPORT_FILE
@@ -107,13 +109,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 @pytest.fixture(scope="module")
 def backfilled(stack: Settings) -> dict[str, dict]:
-    """The CLI backfill of the three days, finished: its runs by day."""
-    run_airflow(
-        stack,
-        *("backfill", "create", "--dag-id", DAG),
-        *("--from-date", DAYS[0].isoformat(), "--to-date", DAYS[-1].isoformat()),
-        *("--max-active-runs", "1"),  # one day at a time, as the DAG's own max_active_runs
-    )
+    """The backfill of the three days through the CLI, finished: its runs by day."""
+    # README's command: `engageflow airflow ...` runs the airflow CLI on the stack's home.
+    engageflow = Path(sys.executable).with_name("engageflow")
+    argv = [str(engageflow), "airflow", "backfill", "create", "--dag-id", DAG]
+    argv += ["--from-date", DAYS[0].isoformat(), "--to-date", DAYS[-1].isoformat()]
+    argv += ["--max-active-runs", "1"]  # one day at a time, in order: see README
+    subprocess.run(argv, env=child_env(stack), check=True)
     with AirflowClient.from_settings(stack) as airflow:
         [backfill] = airflow.backfills(DAG)
         _report("CLI backfill", airflow.wait_backfill(backfill["id"], timeout=400))
@@ -180,7 +182,8 @@ def test_a_reprocessing_backfill_over_rest_rewrites_the_same_bytes(
     assert {day: run["dag_run_id"] for day, run in runs.items()} == {
         day: run["dag_run_id"] for day, run in backfilled.items()
     }
-    assert all(runs[day]["end_date"] > backfilled[day]["end_date"] for day in runs)
+    ended = {day: datetime.fromisoformat(run["end_date"]) for day, run in runs.items()}
+    assert all(ended[day] > datetime.fromisoformat(backfilled[day]["end_date"]) for day in ended)
     # Every day's partition was rewritten, to the same bytes: nothing added, nothing lost.
     assert all(
         lake.partition_files(stack.root, "lake", "events", day)[0].stat().st_mtime_ns > written[day]
