@@ -24,7 +24,7 @@ from bad_landings import BAD_INPUTS, SAMPLE, good_events
 from small_world import SMALL_WORLD
 
 from engageflow import lake
-from engageflow.airflow_api import AirflowClient
+from engageflow.airflow_api import AirflowClient, AirflowError
 from engageflow.airflow_env import run_airflow
 from engageflow.settings import Settings, child_env
 from engageflow.simulator import POLICIES, simulate
@@ -192,3 +192,13 @@ def test_a_reprocessing_backfill_over_rest_rewrites_the_same_bytes(
     assert _lake_files(stack.root) == before
     events = pa.concat_tables(lake.read_partition(stack.root, "lake", "events", d) for d in DAYS)
     assert pc.count_distinct(events["event_id"]).as_py() == events.num_rows
+
+
+def test_a_reversed_range_is_refused_and_creates_nothing(
+    backfilled: dict[str, dict], stack: Settings
+) -> None:
+    with AirflowClient.from_settings(stack) as airflow:
+        before = airflow.backfills(DAG)
+        with pytest.raises(AirflowError, match="must not be after"):
+            airflow.backfill(DAG, DAYS[-1], DAYS[0])
+        assert airflow.backfills(DAG) == before
