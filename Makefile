@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Keep in step with the uv pinned in uv.lock.
 UV_VERSION := 0.13.9
 
-.PHONY: setup demo test lint format bench serve up down status clean
+.PHONY: setup demo test test-loop lint format bench serve up down status clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: setup  ## simulate a few days and run the loop on embedded defaults (SQLit
 
 test: setup lint  ## the whole test suite, against the real systems
 	$(BIN)/pytest
+
+test-loop: setup  ## the closed loop over the local stack (not yet green; see its docstring)
+	$(BIN)/pytest -m loop tests/e2e/test_closed_loop.py
 
 lint: setup
 	$(BIN)/ruff check .

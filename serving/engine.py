@@ -13,6 +13,7 @@ import os
 import threading
 import time
 import uuid
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -102,7 +103,6 @@ class RankingEngine:
         self.sources: dict[tuple, Source] = {}
         self._source_errors: dict[tuple, str] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
-        self._local = threading.local()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         writer = f"ranker-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -207,7 +207,8 @@ class RankingEngine:
         at = request_time(request.context)
         model = route(request.user_id, self.slot.models, self.config)
         features, popularity, why = self.features_for(model, request, at)
-        decision = decide(model, features, popularity, request.k, self.config, self._rng(), why)
+        rng = self._rng(request.user_id, at)
+        decision = decide(model, features, popularity, request.k, self.config, rng, why)
         request_id = uuid.uuid4().hex
         shown = [request.candidates[i] for i in decision.order]
         latency_ms = (time.perf_counter() - started) * 1e3
@@ -267,11 +268,11 @@ class RankingEngine:
         extra = load_items(self.store, source.layout, missing) if missing else None
         return {name: values[0] for name, values in rows.items()}, extra
 
-    def _rng(self) -> np.random.Generator:
-        rng = getattr(self._local, "rng", None)
-        if rng is None:
-            rng = self._local.rng = np.random.default_rng()
-        return rng
+    def _rng(self, user_id: str, at: datetime) -> np.random.Generator:
+        """Exploration's randomness, seeded by the request (seed, user, time): a replayed day
+        explores the same slates, so simulated loops are reproducible."""
+        key = zlib.crc32(f"{user_id}|{at.isoformat()}".encode())
+        return np.random.default_rng([self.settings.seed, key])
 
 
 def _key(model: LoadedModel, settings: Settings) -> tuple:
