@@ -106,6 +106,8 @@ def run_demo(base: Settings, days: int, console: Console, fresh: bool = False) -
     from engageflow.loop import run_day
 
     settings = demo_settings(base, days)
+    if not console.is_terminal:
+        console.width = max(console.width, 120)  # logs and CI: keep the summary table unsqueezed
     prepare_data_dir(settings, fresh)
     config = write_config(settings, days)
     with console.status("starting the local stack (Airflow, MLflow, BentoML, Evidently UI)"):
