@@ -128,6 +128,13 @@ def parse_day(value: object, where: str) -> date:
 
 
 def end_day(context: Mapping[str, Any]) -> date:
-    """The last day a training run tests on: the `end` param when given, else the run's day."""
+    """The last day a training run tests on: the `end` param when given, else the day of its
+    data interval. Never an asset event's day: train_ranker is not asset-scheduled, and a
+    manual `dag.test` run was seen to pick up another DAG's event day (2026-01-04 for 01-07)."""
     given = (context.get("params") or {}).get("end")
-    return parse_day(given, "param 'end'") if given else run_days(context)[-1]
+    if given:
+        return parse_day(given, "param 'end'")
+    try:
+        return interval_day(context)
+    except ValueError as err:
+        raise BadRunConf(f"no day to test on: give the param 'end' (YYYY-MM-DD) ({err})") from None
