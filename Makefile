@@ -20,7 +20,7 @@ demo: setup  ## simulate a few days and run the loop on embedded defaults (SQLit
 test: setup lint  ## the whole test suite, against the real systems
 	$(BIN)/pytest
 
-test-loop: setup  ## the closed loop over the local stack (not yet green; see its docstring)
+test-loop: setup  ## only the closed loop over the local stack (part of `make test` too)
 	$(BIN)/pytest -m loop tests/e2e/test_closed_loop.py
 
 lint: setup

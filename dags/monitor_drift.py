@@ -9,7 +9,9 @@ the Evidently workspace, HTML, summary.json and ab.json to <data_dir>/monitoring
   `keep_testing` does nothing (monitoring/promotion.py; moves journaled with the readout).
 - Training: with no champion yet, once the lake holds a trainable window ending on D,
   `{"end": D, "reason": "bootstrap: no champion yet", "train_days": n}` (run id bootstrap__D);
-  otherwise a drift verdict outside the cooldown gives `{"end": D, "reason": ...}` (drift__D).
+  otherwise a drift verdict on D-1 (test_days before D) outside the cooldown gives
+  `{"end": D, "reason": ...}` (drift__D): D-1 is then its newest validation day, which the
+  refit on train + validation learns from.
 
 It waits for the lake only, not for `engageflow.features`: monitoring day D joins D's
 impressions point in time with feature rows stamped at or before D 00:00, which the

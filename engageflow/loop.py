@@ -161,10 +161,7 @@ def quarantined_rows(settings: Settings, day: date) -> int:
 
 def drift_verdict(settings: Settings, day: date) -> bool | None:
     """monitor_drift's verdict for the day, None when it did not monitor (no champion yet)."""
-    from monitoring.daily import monitoring_dir
+    from monitoring.stored import stored_verdict
 
-    summary = monitoring_dir(settings, day) / "summary.json"
-    if not summary.is_file():
-        return None
-    verdict = json.loads(summary.read_text()).get("verdict") or {}
+    verdict = stored_verdict(settings, day) or {}
     return verdict.get("drift")

@@ -144,6 +144,9 @@ class TrainingConfig(Section):
     learning_rate: float = Field(default=0.1, gt=0)
     num_boost_round: int = Field(default=400, ge=1)
     early_stopping_rounds: int = Field(default=30, ge=1)
+    # Refit the early-stopped model on train + validation: the newest days before the test
+    # window are the ones that show a drift, and a retrain must learn from them.
+    refit: bool = True
     min_child_weight: float = Field(default=5.0, ge=0)
     subsample: float = Field(default=0.8, gt=0, le=1)
     colsample_bytree: float = Field(default=0.8, gt=0, le=1)
@@ -261,6 +264,9 @@ class MonitoringConfig(Section):
     drift_share: float = Field(default=0.3, gt=0, le=1)  # of the features that drifted
     prediction_drift_threshold: float = Field(default=0.1, gt=0)  # score distance
     good_rate_drop: float = Field(default=0.2, gt=0, lt=1)  # relative to the reference
+    # The good rate's reference: the newest undrifted served days (monitoring/baseline.py).
+    baseline_days: int = Field(default=3, ge=1)
+    baseline_lookback_days: int = Field(default=14, ge=1)
     cooldown_days: int = Field(default=3, ge=0)  # one retrain per drift episode
     # A/B readout of canary vs champion (per-user good-engagement rate).
     ab_min_users: int = Field(default=200, ge=2)

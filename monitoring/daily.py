@@ -19,6 +19,7 @@ import pandas as pd
 from engageflow.settings import Settings
 from monitoring import reports
 from monitoring.ab import ab_readout, arm_versions
+from monitoring.baseline import Baseline, served_baseline
 from monitoring.champion import Champion, find_champion, reference_frame
 from monitoring.sampling import stratified_sample
 from monitoring.served import (
@@ -28,6 +29,7 @@ from monitoring.served import (
     served_features,
     with_scores,
 )
+from monitoring.stored import monitoring_dir
 from monitoring.verdict import Observed, drift_verdict
 from monitoring.workspace import DRIFT, PERFORMANCE, QUALITY, policy_tag, replace_day_runs
 
@@ -35,10 +37,6 @@ from monitoring.workspace import DRIFT, PERFORMANCE, QUALITY, policy_tag, replac
 def seed_of(settings: Settings) -> int:
     config = settings.monitoring
     return config.seed if config.seed is not None else settings.seed
-
-
-def monitoring_dir(settings: Settings, day: date) -> Path:
-    return settings.root / "monitoring" / f"date={day.isoformat()}"
 
 
 def reference_sample(settings: Settings, model: Champion) -> pd.DataFrame:
@@ -88,17 +86,29 @@ def snapshots(
     return out
 
 
-def observe(values: dict[str, dict[str, Any]], reference: pd.DataFrame) -> Observed:
-    """The verdict's inputs from the snapshot values and the reference's good rate."""
+def observe(
+    values: dict[str, dict[str, Any]], good_rate: float | None, baseline: Baseline
+) -> Observed:
+    """The verdict's inputs: the drift snapshot's values, the day's good rate and its baseline."""
     drift = values[DRIFT]
-    performance = values[f"{PERFORMANCE}_all"]
     return Observed(
         drifted_share=drift["DriftedColumnsCount"]["share"],
         drifted_count=int(drift["DriftedColumnsCount"]["count"]),
         prediction_drift=drift.get(f"ValueDrift:{reports.SCORE}"),
-        good_rate=performance.get("MeanValue:good"),
-        reference_good_rate=float(reference["good"].mean()),
+        good_rate=good_rate,
+        reference_good_rate=baseline.good_rate,
+        reference=baseline.source,
     )
+
+
+def good_rate_baseline(
+    settings: Settings, day: date, model: Champion, reference: pd.DataFrame
+) -> Baseline:
+    """The served days' baseline, else the champion's training data (monitoring/baseline.py)."""
+    served = served_baseline(settings, day, model.version)
+    if served is not None:
+        return served
+    return Baseline(float(reference["good"].mean()), f"champion v{model.version}'s training data")
 
 
 def publish(folder: Path, files: dict[str, str]) -> Path:
@@ -156,7 +166,9 @@ def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
     current = current_sample(settings, day, impressions, model)
     shots = snapshots(settings, day, reference, current, events, model)
     values = {name: reports.metric_values(snap) for name, snap in shots.items()}
-    verdict = drift_verdict(observe(values, reference), settings.monitoring)
+    good_rate = float(impressions["good"].mean()) if len(impressions) else None
+    baseline = good_rate_baseline(settings, day, model, reference)
+    verdict = drift_verdict(observe(values, good_rate, baseline), settings.monitoring)
     ab = readout(settings, impressions)
     summary = {
         "day": day.isoformat(),
@@ -165,6 +177,7 @@ def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
         "rows": {"impressions": len(impressions), "sampled": len(current)},
         "score_sources": current["score_source"].value_counts().to_dict(),
         "verdict": verdict.to_dict(),
+        "good_rate": {"day": good_rate, "reference": baseline.good_rate, "of": baseline.source},
         "values": values,
         "failed_tests": {name: reports.failed_tests(snap) for name, snap in shots.items()},
         "ab": ab,

@@ -13,7 +13,7 @@ from typing import Any
 
 from engageflow.errors import DataError
 from engageflow.settings import Settings
-from monitoring.daily import monitoring_dir
+from monitoring.stored import monitoring_dir
 from training.history import CHALLENGER, CHAMPION, move_alias
 from training.registry import alias_version
 

@@ -1,10 +1,11 @@
-"""Retraining triggered by monitoring: on drift (with a cooldown: one drift episode, one
-retrain), and before the first champion (bootstrap: once the lake holds a trainable window).
+"""Retraining triggered by monitoring: after drift (a day later, with a cooldown: one drift
+episode, one retrain), and before the first champion (bootstrap: once the lake holds a
+trainable window).
 
 Each trigger is a small JSON record in <data_dir>/monitoring/triggers/<day>.json (day, kind,
 reason, the train_ranker run id), so the history survives restarts and a new Airflow database.
-Every recorded trigger, bootstrap included, counts for the drift cooldown: a model trained on
-data up to that day is fresh.
+A drift retrain is skipped when a recorded trigger already answers it: a later one (its model
+learned from the drifted day too) or a drift retrain within `cooldown_days` (the same episode).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Literal
 
 from engageflow import lake
 from engageflow.settings import Settings
+from monitoring.stored import stored_verdict
 
 TRAIN_DAG = "train_ranker"
 BOOTSTRAP_REASON = "bootstrap: no champion yet"
@@ -34,10 +36,18 @@ def trigger_history(settings: Settings) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
 
 
-def blocking_trigger(day: date, triggered: list[date], cooldown_days: int) -> date | None:
-    """The earlier (or same-day) trigger less than `cooldown_days` away from `day`, if any."""
-    near = [t for t in triggered if abs((day - t).days) < cooldown_days]
-    return min(near, key=lambda t: abs((day - t).days)) if near else None
+def blocking_trigger(end: date, history: list[dict[str, Any]], cooldown_days: int) -> date | None:
+    """The recorded trigger that makes a drift retrain ending on `end` redundant, if any: one
+    on or after `end` (its model learned from the drifted day too), or a drift retrain less
+    than `cooldown_days` away (the same episode). A bootstrap before the drift knew nothing
+    of it, so it does not block."""
+    days = [(date.fromisoformat(r["day"]), r.get("kind", "drift")) for r in history]
+    near = [
+        day
+        for day, kind in days
+        if day >= end or (kind == "drift" and abs((end - day).days) < cooldown_days)
+    ]
+    return min(near, key=lambda t: abs((end - t).days)) if near else None
 
 
 def run_id_for(end: str, kind: Kind = "drift") -> str:
@@ -45,20 +55,39 @@ def run_id_for(end: str, kind: Kind = "drift") -> str:
     return f"{kind}__{end}"
 
 
+def retrain_lag(settings: Settings) -> timedelta:
+    """How long after a drifted day its retrain runs: `test_days`, so the drifted day is the
+    retrain's newest validation day and its refit (training.refit) learns from it. A retrain
+    whose test day is the drifted day itself would learn nothing of the drift."""
+    return timedelta(days=settings.training.test_days)
+
+
 def decide_retrain(
     settings: Settings, verdicts: dict[str, dict[str, Any]]
 ) -> dict[str, str] | None:
-    """The train_ranker conf {"end", "reason"} for the newest day (ISO key) whose verdict is
-    drift and that no earlier trigger covers (cooldown); None when nothing should retrain."""
-    drifted = sorted((day for day, verdict in verdicts.items() if verdict["drift"]), reverse=True)
-    if not drifted:
+    """The train_ranker conf {"end", "reason"} of a drift retrain, or None: the newest drifted
+    day D with D + retrain_lag on or before the newest monitored day gives end = D + lag, unless
+    an earlier trigger covers that end (cooldown). Verdicts of days outside this run come from
+    their stored monitoring summaries."""
+    newest = date.fromisoformat(max(verdicts))
+    lag = retrain_lag(settings)
+    oldest = date.fromisoformat(min(verdicts)) - lag
+    for back in range((newest - lag - oldest).days + 1):
+        day = newest - lag - timedelta(days=back)
+        verdict = verdicts.get(day.isoformat()) or stored_verdict(settings, day)
+        if verdict is not None and verdict["drift"]:
+            break
+    else:
         return None
-    day = date.fromisoformat(drifted[0])
-    triggered = [date.fromisoformat(r["day"]) for r in trigger_history(settings)]
-    if blocking_trigger(day, triggered, settings.monitoring.cooldown_days) is not None:
+    end = day + lag
+    cooldown = settings.monitoring.cooldown_days
+    if blocking_trigger(end, trigger_history(settings), cooldown) is not None:
         return None
-    reason = verdicts[drifted[0]]["reason"]
-    return {"end": day.isoformat(), "reason": f"monitor_drift {day}: {reason}"}
+    return {
+        "end": end.isoformat(),
+        "reason": f"monitor_drift {day}: {verdict['reason']} (retrained on {end}, so that {day} "
+        "is in the training data)",
+    }
 
 
 def bootstrap_train_days(settings: Settings, end: date) -> int | None:

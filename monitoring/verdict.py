@@ -17,6 +17,7 @@ class Observed:
     prediction_drift: float | None
     good_rate: float | None
     reference_good_rate: float | None
+    reference: str = "the reference"  # what the reference rate was measured on
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def drift_verdict(observed: Observed, config: MonitoringConfig) -> DriftVerdict:
     drop = good_rate_drop(observed.good_rate, observed.reference_good_rate)
     if drop is not None and drop >= config.good_rate_drop:
         reasons.append(
-            f"good-engagement rate {observed.good_rate:.4f} is {drop:.0%} below the reference "
-            f"{observed.reference_good_rate:.4f} (bound {config.good_rate_drop:.0%})"
+            f"good-engagement rate {observed.good_rate:.4f} is {drop:.0%} below "
+            f"{observed.reference_good_rate:.4f} ({observed.reference}; bound "
+            f"{config.good_rate_drop:.0%})"
         )
     return DriftVerdict(bool(reasons), reasons)

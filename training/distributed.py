@@ -98,6 +98,10 @@ class DaskEngine:
         )
         return cut_at_best(out["booster"])
 
+    def fit_rounds(self, data: Any, params: dict[str, Any], rounds: int) -> xgb.Booster:
+        """Exactly `rounds` trees on the cluster (the refit on train + validation)."""
+        return dxgb.train(self.client, params, data, num_boost_round=rounds)["booster"]
+
 
 def group_bounds(qid: np.ndarray, parts: int) -> np.ndarray:
     """Row offsets that cut sorted `qid` into about `parts` chunks, only between groups."""

@@ -132,6 +132,7 @@ def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
         "positive_rate": trained.positive_rate,
         "train_seconds": trained.seconds,
         "search_trials": len(trained.trials),
+        "refit_rows": trained.refit_rows,
         "engine": trained.engine,
         "dask_scheduler": settings.training.dask_scheduler if trained.engine == "dask" else None,
     }
@@ -211,7 +212,10 @@ def register_model(
     params = {
         **model["params"],
         **{f"window.{key}": value for key, value in window.items()},
-        **{k: model[k] for k in ("imbalance", "positive_rate", "best_iteration", "search_trials")},
+        **{
+            k: model[k]
+            for k in ("imbalance", "positive_rate", "best_iteration", "search_trials", "refit_rows")
+        },
         "feature_service": dataset["feature_service"],
         "features": dataset["features"],
         **trained_where(model),

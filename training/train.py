@@ -1,6 +1,8 @@
 """Fit the XGBoost ranker: pointwise (good engagement) or pairwise/listwise grouped by request.
 
-Early stopping watches the validation window; the kept booster is cut at its best iteration.
+Early stopping watches the validation window and picks the number of trees; the kept booster is
+then refit with that many trees on train + validation (`training.refit`), so it learns from the
+newest days before the test window: after a drift, those are the days that show it.
 An optional random search over a few tree settings runs within a time budget, seeded. With
 `training.dask_scheduler` set, the same fits run on that dask.distributed cluster
 (training/distributed.py) and return the same kind of Booster.
@@ -44,6 +46,7 @@ class Trained:
     seconds: float
     trials: list[dict[str, Any]] = field(default_factory=list)
     engine: str = "local"  # "local" (this process) or "dask" (settings.training.dask_scheduler)
+    refit_rows: int | None = None  # rows of the train + validation refit; None: train only
 
 
 def is_ranking(objective: str) -> bool:
@@ -111,6 +114,11 @@ def fit(
     return cut_at_best(booster)
 
 
+def fit_rounds(data: xgb.DMatrix, params: dict[str, Any], rounds: int) -> xgb.Booster:
+    """A fit of exactly `rounds` trees, with nothing to stop early on (the refit)."""
+    return xgb.train(params, data, num_boost_round=rounds, verbose_eval=False)
+
+
 def cut_at_best(booster: xgb.Booster) -> tuple[xgb.Booster, int, float]:
     """The booster up to its early-stopping best iteration, that iteration and its score."""
     best = int(booster.best_iteration)
@@ -128,6 +136,8 @@ class Engine(Protocol):
         self, train: Any, valid: Any, params: dict[str, Any], config: TrainingConfig
     ) -> tuple[xgb.Booster, int, float]: ...
 
+    def fit_rounds(self, data: Any, params: dict[str, Any], rounds: int) -> xgb.Booster: ...
+
 
 class LocalEngine:
     """Fits in this process (XGBoost's own threads)."""
@@ -141,6 +151,9 @@ class LocalEngine:
         self, train: xgb.DMatrix, valid: xgb.DMatrix, params: dict[str, Any], config: TrainingConfig
     ) -> tuple[xgb.Booster, int, float]:
         return fit(train, valid, params, config)
+
+    def fit_rounds(self, data: xgb.DMatrix, params: dict[str, Any], rounds: int) -> xgb.Booster:
+        return fit_rounds(data, params, rounds)
 
 
 @contextmanager
@@ -162,7 +175,8 @@ def train_model(
     config: TrainingConfig,
     seed: int,
 ) -> Trained:
-    """Fit on the train window, stop early on the validation window, search if budgeted."""
+    """Fit on the train window, stop early on the validation window, search if budgeted; then
+    refit the chosen params and tree count on both windows when `config.refit`."""
     check_frame(train, features, "train window")
     check_frame(valid, features, "validation window")
     started = time.perf_counter()
@@ -183,8 +197,15 @@ def train_model(
             trials.append({**_searched(candidate), "best_iteration": iteration, "score": score})
             if best is None or sign * score > sign * best[2]:
                 best = (booster, iteration, score, candidate)
-    assert best is not None
-    booster, iteration, score, chosen = best
+        assert best is not None
+        booster, iteration, score, chosen = best
+        refit_rows = None
+        if config.refit:
+            both = pd.concat([train, valid], ignore_index=True)
+            booster = runner.fit_rounds(
+                runner.matrix(both, features, config.objective), chosen, iteration + 1
+            )
+            refit_rows = len(both)
     return Trained(
         booster=booster,
         features=list(features),
@@ -196,6 +217,7 @@ def train_model(
         seconds=time.perf_counter() - started,
         trials=trials,
         engine=runner.name,
+        refit_rows=refit_rows,
     )
 
 

@@ -1,6 +1,6 @@
 """Real runs of `monitor_drift` on a world with drift injected on DRIFT_DAY: the day before
-passes, the day after flags drift and triggers train_ranker once, the next day stays in the
-cooldown."""
+passes, the drifted day is flagged, the day after triggers train_ranker once (so the drifted day
+is in its training data), the next day stays in the cooldown."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_drift_triggers_one_retrain_per_episode(
     settings, champion = drift_world
     for name, value in dag_env(settings).items():
         monkeypatch.setenv(name, value)
-    before, after, later = (DRIFT_DAY + timedelta(days=d) for d in (-1, 1, 2))
+    before, hit, after, later = (DRIFT_DAY + timedelta(days=d) for d in (-1, 0, 1, 2))
 
     assert _monitor(dagbag, before) == "success"
     quiet = _summary(settings, before)
@@ -58,20 +58,29 @@ def test_drift_triggers_one_retrain_per_episode(
     assert run_id_for(before.isoformat()) not in _train_runs(train_ranker)
     assert trigger_history(settings) == []
 
+    assert _monitor(dagbag, hit) == "success"
+    flagged = _summary(settings, hit)
+    assert flagged["verdict"]["drift"] is True
+    # Held against the served days before it, which the drift had not reached yet.
+    assert flagged["good_rate"]["of"].startswith("served ")
+    assert str(before) in flagged["good_rate"]["of"]
+    assert flagged["good_rate"]["day"] < flagged["good_rate"]["reference"]
+    assert trigger_history(settings) == []  # a retrain now would not learn from the drift
+
     assert _monitor(dagbag, after) == "success"
-    flagged = _summary(settings, after)["verdict"]
-    assert flagged["drift"] is True
     runs = _train_runs(train_ranker)
     conf = runs[run_id_for(after.isoformat())]
-    assert conf["end"] == after.isoformat()
-    assert flagged["reason"] in conf["reason"]
+    assert conf["end"] == after.isoformat()  # the drifted day is its newest validation day
+    assert flagged["verdict"]["reason"] in conf["reason"]
     assert [r["day"] for r in trigger_history(settings)] == [after.isoformat()]
+    # The drifted day is no baseline: the next day is still held against the days before it.
+    assert str(hit) not in _summary(settings, after)["good_rate"]["of"]
 
     assert _monitor(dagbag, later) == "success"
     assert _summary(settings, later)["verdict"]["drift"] is True  # still drifted ...
     assert run_id_for(later.isoformat()) not in _train_runs(train_ranker)  # ... but cooling down
     assert len(trigger_history(settings)) == 1
-    assert (settings.root / "monitoring" / f"date={after}" / "drift.html").stat().st_size > 0
+    assert (settings.root / "monitoring" / f"date={hit}" / "drift.html").stat().st_size > 0
 
 
 def test_without_a_champion_monitoring_bootstraps_the_first_model(

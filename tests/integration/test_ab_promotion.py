@@ -12,8 +12,9 @@ import pytest
 
 from engageflow.errors import DataError
 from engageflow.settings import Settings
-from monitoring.daily import monitoring_dir, publish, readout
+from monitoring.daily import publish, readout
 from monitoring.promotion import act_on_readout
+from monitoring.stored import monitoring_dir
 from training.history import CHALLENGER, CHAMPION, move_alias, moves
 from training.registry import alias_version, connect
 

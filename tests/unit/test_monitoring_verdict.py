@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 
 from engageflow.settings import MonitoringConfig, Settings
 from monitoring.sampling import allocate, stratified_sample
+from monitoring.stored import monitoring_dir
 from monitoring.triggers import (
     BOOTSTRAP_REASON,
     blocking_trigger,
@@ -39,7 +41,7 @@ def test_each_threshold_alone_is_drift_and_is_named() -> None:
     # 0.375 is 25% below 0.5: beyond the 20% bound.
     worse = drift_verdict(Observed(0.0, 0, 0.0, 0.375, 0.5), CONFIG)
     assert worse.reasons == [
-        "good-engagement rate 0.3750 is 25% below the reference 0.5000 (bound 20%)"
+        "good-engagement rate 0.3750 is 25% below 0.5000 (the reference; bound 20%)"
     ]
     everything = drift_verdict(Observed(0.5, 5, 0.2, 0.25, 0.5), CONFIG)
     assert len(everything.reasons) == 3
@@ -56,27 +58,53 @@ def test_good_rate_drop_by_hand() -> None:
 
 def test_cooldown_window() -> None:
     jan = [date(2026, 1, d) for d in range(1, 10)]
-    assert blocking_trigger(jan[4], [jan[2]], 3) == jan[2]  # 2 days after: blocked
-    assert blocking_trigger(jan[5], [jan[2]], 3) is None  # 3 days after: a new episode
-    assert blocking_trigger(jan[2], [jan[2]], 3) == jan[2]  # a rerun of the triggering day
-    assert blocking_trigger(jan[1], [jan[2]], 3) == jan[2]  # a backfilled older day
-    assert blocking_trigger(jan[2], [jan[2]], 0) is None  # no cooldown
+
+    def history(*days: date, kind: str = "drift") -> list[dict]:
+        return [{"day": d.isoformat(), "kind": kind} for d in days]
+
+    assert blocking_trigger(jan[4], history(jan[2]), 3) == jan[2]  # 2 days after: blocked
+    assert blocking_trigger(jan[5], history(jan[2]), 3) is None  # 3 days after: a new episode
+    assert blocking_trigger(jan[2], history(jan[2]), 3) == jan[2]  # a rerun of the same end
+    assert blocking_trigger(jan[1], history(jan[2]), 3) == jan[2]  # a later one learned more
+    assert blocking_trigger(jan[2], history(jan[2]), 0) == jan[2]  # a rerun, even without one
+    assert blocking_trigger(jan[3], history(jan[2]), 0) is None  # no cooldown
+    # A first model trained before the drift knew nothing of it: it does not block ...
+    assert blocking_trigger(jan[4], history(jan[2], kind="bootstrap"), 3) is None
+    # ... but one trained after the drifted day did.
+    assert blocking_trigger(jan[4], history(jan[5], kind="bootstrap"), 3) == jan[5]
 
 
-def test_decide_and_record(settings: Settings) -> None:
+def test_a_drifted_day_retrains_the_day_after_so_it_is_learned_from(settings: Settings) -> None:
     drift = {"drift": True, "reason": "4 features drifted"}
     quiet = {"drift": False, "reason": "no drift"}
+    assert settings.training.test_days == 1
     assert decide_retrain(settings, {"2026-01-05": quiet}) is None
-    conf = decide_retrain(settings, {"2026-01-04": drift, "2026-01-05": drift})
-    assert conf == {"end": "2026-01-05", "reason": "monitor_drift 2026-01-05: 4 features drifted"}
+    assert decide_retrain(settings, {"2026-01-05": drift}) is None  # not on the drifted day
+    conf = decide_retrain(settings, {"2026-01-04": drift, "2026-01-05": quiet})
+    assert conf == {
+        "end": "2026-01-05",
+        "reason": "monitor_drift 2026-01-04: 4 features drifted (retrained on 2026-01-05, so "
+        "that 2026-01-04 is in the training data)",
+    }
     record_trigger(settings, conf, "drift__2026-01-05")
     assert [(r["day"], r["run_id"]) for r in trigger_history(settings)] == [
         ("2026-01-05", "drift__2026-01-05")
     ]
     cooldown = settings.monitoring.cooldown_days
-    assert decide_retrain(settings, {"2026-01-06": drift}) is None
-    later = date.fromordinal(date(2026, 1, 5).toordinal() + cooldown).isoformat()
-    assert decide_retrain(settings, {later: drift})["end"] == later
+    assert decide_retrain(settings, {"2026-01-05": drift, "2026-01-06": drift}) is None
+    later = date(2026, 1, 5) + timedelta(days=cooldown)
+    again = {(later - timedelta(days=1)).isoformat(): drift, later.isoformat(): drift}
+    assert decide_retrain(settings, again)["end"] == later.isoformat()
+
+
+def test_the_drifted_day_may_come_from_its_stored_summary(settings: Settings) -> None:
+    folder = monitoring_dir(settings, date(2026, 1, 4))
+    folder.mkdir(parents=True)
+    verdict = {"drift": True, "reasons": ["x"], "reason": "good rate fell"}
+    (folder / "summary.json").write_text(json.dumps({"verdict": verdict}))
+    conf = decide_retrain(settings, {"2026-01-05": {"drift": False, "reason": "no drift"}})
+    assert conf is not None and conf["end"] == "2026-01-05"
+    assert conf["reason"].startswith("monitor_drift 2026-01-04: good rate fell")
 
 
 @pytest.mark.parametrize(

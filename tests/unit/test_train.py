@@ -75,3 +75,19 @@ def test_dask_chunks_cut_only_between_requests() -> None:
         inner = bounds[1:-1]
         assert np.all(qid[inner] != qid[inner - 1])  # a cut never splits a request
     assert len(group_bounds(qid, 2)) == 3
+
+
+def test_the_kept_model_is_refit_on_train_and_validation() -> None:
+    import pandas as pd
+    import xgboost as xgb
+
+    config = TrainingConfig(num_boost_round=60, early_stopping_rounds=10, threads=1)
+    refit = train_model(TRAIN, VALID, FEATURES, config, seed=5)
+    kept = train_model(TRAIN, VALID, FEATURES, config.model_copy(update={"refit": False}), seed=5)
+    assert refit.best_iteration == kept.best_iteration  # the same early-stopped choice ...
+    assert refit.refit_rows == len(TRAIN) + len(VALID) and kept.refit_rows is None
+    both = matrix(pd.concat([TRAIN, VALID], ignore_index=True), FEATURES, config.objective)
+    by_hand = xgb.train(refit.params, both, num_boost_round=refit.best_iteration + 1)
+    # ... then exactly that many trees on both windows, not the train-only booster.
+    np.testing.assert_array_equal(predict(refit.booster, TEST), predict(by_hand, TEST))
+    assert not np.array_equal(predict(refit.booster, TEST), predict(kept.booster, TEST))
