@@ -21,10 +21,12 @@ from training.train import predict, train_model
 pytestmark = pytest.mark.integration
 
 # Two workers sample rows and columns differently from one process (`subsample`, `colsample`),
-# so the models differ a little. Measured on this world (seeds 7, 8, 9; docs/scaling.md): dask
-# minus in-process AUC +0.003/+0.002/-0.001 and NDCG@10 -0.000/+0.008/+0.005, while changing
-# only the seed moves in-process NDCG@10 by up to 0.017: 0.01 is tighter than seed noise.
-TOLERANCE = 0.01
+# so the models differ a little, as in-process models differ when only the seed changes. "Same
+# quality" is: the Dask model's metrics lie within the range of in-process models trained with
+# three seeds, widened by MARGIN. Measured on this world (seeds 7-11 in-process): NDCG@10
+# 0.610-0.620, AUC 0.722-0.725; Dask (seed 7) NDCG@10 0.610, AUC 0.722.
+SEEDS = (7, 8, 9)
+MARGIN = 0.005
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +50,12 @@ def test_dask_training_matches_in_process_quality_and_is_recorded(
 ) -> None:
     settings = world
     dataset = pipeline.build_dataset(settings, pipeline.plan_window(settings, date(2026, 1, 6)))
-    local = pipeline.fit_model(settings, dataset)
-    local_metrics = pipeline.evaluate_model(settings, dataset, local)["metrics"]
-    assert local["engine"] == "local" and local["dask_scheduler"] is None
+    in_process = []
+    for seed in reversed(SEEDS):  # ends on SEEDS[0], the seed the Dask fit uses too
+        settings.training.seed = seed
+        local = pipeline.fit_model(settings, dataset)
+        in_process.append(pipeline.evaluate_model(settings, dataset, local)["metrics"])
+        assert local["engine"] == "local" and local["dask_scheduler"] is None
 
     settings.training.dask_scheduler = scheduler
     remote = pipeline.fit_model(settings, dataset)
@@ -60,8 +65,9 @@ def test_dask_training_matches_in_process_quality_and_is_recorded(
     assert remote["params"] == local["params"]  # identical parameters, only the engine differs
     assert 0 < remote["best_iteration"] < settings.training.num_boost_round - 1  # early-stopped
     for metric in ("auc", "ndcg_at_10"):
-        gap = abs(remote_metrics[metric] - local_metrics[metric])
-        assert gap <= TOLERANCE, (metric, local_metrics[metric], remote_metrics[metric])
+        seeds = [m[metric] for m in in_process]
+        low, high = min(seeds) - MARGIN, max(seeds) + MARGIN
+        assert low <= remote_metrics[metric] <= high, (metric, seeds, remote_metrics[metric])
     assert remote_metrics["auc"] > evaluation["baselines"]["popularity"]["auc"]
 
     booster = xgb.Booster(model_file=remote["model_path"])
