@@ -44,11 +44,15 @@ def registry_config(settings: Settings) -> dict[str, Any]:
             "the production profile keeps the Feast registry in PostgreSQL: set "
             "ENGAGEFLOW_FEAST__REGISTRY_URI=postgresql+psycopg://USER@HOST:5432/DB"
         )
+    # A materialization marks its views MATERIALIZING in the registry, and Feast then refuses
+    # to read them, offline too: a retrain started while the day's features materialize failed
+    # until retried. Reads keep the last materialized values instead (Feast issue #6780).
+    keep_serving = {"serve_features_while_materializing": True}
     if uri and "://" in uri:
         # A short cache: DAG tasks apply while long-lived readers (serving) must notice soon.
-        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": 60}
+        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": 60, **keep_serving}
     path = Path(uri) if uri else settings.root / "feast" / "registry.db"
-    return {"registry_type": "file", "path": str(path.expanduser().resolve())}
+    return {"registry_type": "file", "path": str(path.expanduser().resolve()), **keep_serving}
 
 
 def offline_store_config(settings: Settings) -> dict[str, Any]:

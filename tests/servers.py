@@ -7,11 +7,14 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engageflow.settings import Settings
 
 
 @contextlib.contextmanager
@@ -67,37 +70,17 @@ def stop_redis(process: subprocess.Popen, port: int) -> None:
     process.wait(30)
 
 
-def start_mlflow(folder: Path, port: int, log_path: Path) -> subprocess.Popen:
-    """`mlflow server` on loopback over a SQLite backend in `folder`; waits for /health."""
-    import httpx
+@contextlib.contextmanager
+def mlflow_server(settings: Settings, log: Path) -> Iterator[str]:
+    """The local stack's `mlflow server` over `settings`' store, on a free loopback port;
+    yields its URL and stops it afterwards."""
+    from engageflow.stack.services import mlflow_service
+    from serving.launch import free_port
 
-    mlflow = Path(sys.executable).with_name("mlflow")
-    command = [
-        str(mlflow),
-        "server",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--backend-store-uri",
-        f"sqlite:///{folder / 'mlflow.db'}",
-        "--default-artifact-root",
-        (folder / "artifacts").as_uri(),
-    ]
-    with log_path.open("w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, f"mlflow server exited:\n{log_path.read_text()[-2000:]}"
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        assert time.monotonic() < deadline, "mlflow server did not answer /health in 120 s"
-        time.sleep(0.5)
+    config = settings.mlflow.model_copy(update={"host": "127.0.0.1", "port": free_port()})
+    service = mlflow_service(settings.model_copy(update={"mlflow": config}))
+    with running(service.argv, service.health_url, log):
+        yield service.url
 
 
 def stop_group(process: subprocess.Popen) -> None:

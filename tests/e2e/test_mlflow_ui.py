@@ -5,17 +5,15 @@ seen in headless Chromium; the screenshot is kept as docs/img/mlflow_champion.pn
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import running
+from servers import mlflow_server
 
 from engageflow.settings import Settings
-from serving.launch import free_port
 from training.history import CHALLENGER, CHAMPION, move_alias
-from training.registry import artifact_root, connect, tracking_uri
+from training.registry import connect, tracking_uri
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "mlflow_champion.png"
 
@@ -40,16 +38,7 @@ def registry(champion_world: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def mlflow_ui(registry: Settings, tmp_path: Path) -> Iterator[str]:
     """`mlflow server` on a free loopback port over the registry copy; yields its base URL."""
-    port = free_port()
-    command = [
-        str(Path(sys.executable).with_name("mlflow")),
-        "server",
-        *("--backend-store-uri", tracking_uri(registry)),
-        *("--default-artifact-root", artifact_root(registry).as_uri()),
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with running(command, f"{base}/health", tmp_path / "mlflow.log"):
+    with mlflow_server(registry, tmp_path / "mlflow.log") as base:
         yield base
 
 

@@ -19,6 +19,7 @@ from feature_repo.store import (
 )
 from feature_repo.tables import VIEWS
 from tests.integration.conftest import FEATURE_DAYS
+from training.dataset import training_frame
 
 
 def _yaml_config(settings: Settings, monkeypatch: pytest.MonkeyPatch):
@@ -72,3 +73,27 @@ def test_production_profile_on_postgres_registry_and_redis(
     assert apply_if_changed(settings) == []
     ttl = feature_store(settings).get_feature_view("user_engagement").ttl
     assert ttl.days == settings.feast.ttl_days
+
+
+def test_features_stay_readable_while_a_materialization_runs(feature_world: Settings) -> None:
+    """A materialization marks its views MATERIALIZING; a retrain's point-in-time join and an
+    online read in another process still answer (with the last materialized values)."""
+    from feast.feature_view import FeatureViewState
+
+    settings = feature_world
+    apply_if_changed(settings)
+    materialize_days(settings, FEATURE_DAYS)
+    marking = feature_store(settings)
+    for view in marking.list_feature_views():
+        view.state = FeatureViewState.MATERIALIZING
+        marking.registry.apply_feature_view(view, marking.project, commit=True)
+    reader = feature_store(settings)  # as another process sees the registry
+    assert {view.state for view in reader.list_feature_views()} == {FeatureViewState.MATERIALIZING}
+    frame, features = training_frame(settings, FEATURE_DAYS[1:], settings.training.feature_service)
+    assert len(frame) and frame[features].notna().any().all()
+    name = f"user_impressions_{settings.feast.windows_days[-1]}d"
+    user = frame.loc[frame[name] > 0, "user_id"].iloc[0]
+    online = reader.get_online_features(
+        features=[f"user_engagement:{name}"], entity_rows=[{"user_id": user}]
+    ).to_dict()
+    assert online[name][0] > 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from servers import start_mlflow, start_redis, stop_group, stop_redis
+from servers import mlflow_server, start_redis, stop_redis
 from worlds import known_users
 
 from engageflow.errors import DataError
@@ -96,10 +96,8 @@ def test_redis_stopped_under_load_serves_flagged_fallback_then_recovers(
 def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
     world: Settings, serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    mlflow_server = start_mlflow(tmp_path / "mlflow", port, tmp_path / "mlflow.log")
-    try:
+    store = Settings(data_dir=tmp_path / "mlflow-server")  # the server's own registry
+    with mlflow_server(store, tmp_path / "mlflow.log") as uri:
         config = world.mlflow.model_copy(
             update={"tracking_uri": uri, "artifact_root": tmp_path / "artifacts"}
         )
@@ -110,8 +108,7 @@ def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
         server = serve(tracked, reload_interval_seconds=1.0, epsilon=0.0, canary_share=0.0)
         body = _bodies(world, 1)[0]
         assert httpx.post(f"{server.url}/rank", json=body).json()["model_version"] == "1"
-    finally:
-        stop_group(mlflow_server)
+    # The MLflow server is stopped now.
     with httpx.Client(base_url=server.url) as client:
         until, answers = time.monotonic() + 5.0, []  # several reload intervals
         while time.monotonic() < until:
