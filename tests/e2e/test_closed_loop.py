@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from small_world import SMALL_WORLD
 
 from engageflow import lake, schema
 from engageflow.demo import demo_overrides
@@ -33,9 +32,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory):
     from engageflow.loop import run_loop
     from serving.launch import free_port
 
-    overrides = demo_overrides(Settings().simulation.start, DAYS)
-    # Enough requests a day for a first model to beat popularity after one train day.
-    overrides["simulation"].update({**SMALL_WORLD, "requests_per_day": 1000})
+    overrides = demo_overrides(Settings().simulation.start, DAYS)  # the demo's world
     overrides["airflow"]["port"] = free_port()
     overrides["monitoring"]["ui_port"] = free_port()
     settings = Settings(
