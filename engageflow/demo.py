@@ -19,10 +19,9 @@ from rich.table import Table
 
 from engageflow.settings import Settings
 
-# A world small enough for a 2-core laptop, large enough for the drift to show over noise.
-# Small enough for a week in minutes, with enough requests a day that the first model beats
-# popularity after its first train day (with 3,000 users and 1,500 requests it did not until
-# day 6, the drift day). tests/e2e/test_closed_loop.py runs exactly this world.
+# Small enough for a week in minutes on 2 cores, with enough requests a day that the first
+# model beats popularity after its first train day (with 3,000 users and 1,500 requests it did
+# not until day 6, the drift day). tests/e2e/test_closed_loop.py runs exactly this world.
 DEMO_WORLD = {
     "users": 600,
     "items": 300,

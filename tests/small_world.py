@@ -1,14 +1,6 @@
-"""The small, fast simulated world every test data dir starts from (no imports: conftest
-loads it before Airflow is configured)."""
+"""The small, fast simulated world every test data dir starts from: the demo's world with fewer
+requests a day (engageflow.demo imports nothing of Airflow, so conftest may load it first)."""
 
-SMALL_WORLD = {
-    "users": 600,
-    "items": 300,
-    "topics": 6,
-    "creators": 40,
-    "new_items_per_day": 20,
-    "new_users_per_day": 30,
-    "requests_per_day": 400,
-    "candidates": 30,
-    "slate_size": 10,
-}
+from engageflow.demo import DEMO_WORLD
+
+SMALL_WORLD = {**DEMO_WORLD, "requests_per_day": 400}
