@@ -35,6 +35,7 @@ test-loop: setup  ## only the closed loop over the local stack (part of `make te
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff check --fix .

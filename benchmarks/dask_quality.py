@@ -15,8 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from benchmarks.report import write_results
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from tests.small_world import SMALL_WORLD
 from training import pipeline

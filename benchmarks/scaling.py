@@ -27,9 +27,10 @@ import psycopg
 
 from benchmarks.report import write_results
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.apply import apply_if_changed
 from feature_repo.materialize import materialize_days
 from feature_repo.offline import build_offline

@@ -26,8 +26,9 @@ import numpy as np
 
 from benchmarks.report import write_results
 from engageflow import lake
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from feature_repo.materialize import materialize_days
 from feature_repo.store import REPO_DIR, feast_env

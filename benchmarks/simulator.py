@@ -12,8 +12,9 @@ import time
 from datetime import date, timedelta
 
 from benchmarks.report import write_results
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 
 
 def main() -> None:

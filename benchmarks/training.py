@@ -19,8 +19,9 @@ import pandas as pd
 import xgboost as xgb
 
 from benchmarks.report import write_results
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from training import pipeline
 from training.train import base_params, eval_metric, matrix

@@ -13,12 +13,13 @@ from datetime import date
 
 from benchmarks.report import write_results
 from engageflow import schema
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.landing import landing_files, read_landed, typed
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from expectations.checks import event_parameters
 from expectations.gate import validate
+from expectations.ingest import ingest_catalog, ingest_events
 
 DAY = date(2026, 1, 1)
 

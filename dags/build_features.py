@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, run_days
+from dags.support.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, run_days
 
 
 @dag(

@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import (
+from dags.support.runs import (
     DEFAULT_ARGS,
     LAKE_EVENTS,
     LANDING_EVENTS,
@@ -40,16 +40,16 @@ def ingest_events_dag() -> None:
 
     @task
     def ingest_catalog(days: list[str]) -> dict[str, int]:
-        from engageflow.ingest import ingest_catalog
         from engageflow.settings import get_settings
+        from expectations.ingest import ingest_catalog
 
         settings = get_settings()
         return {day: ingest_catalog(settings, date.fromisoformat(day)).rows for day in days}
 
     @task(outlets=[Asset(LAKE_EVENTS)])
     def ingest_events(days: list[str], **context) -> dict[str, int]:
-        from engageflow.ingest import ingest_events
         from engageflow.settings import get_settings
+        from expectations.ingest import ingest_events
 
         settings = get_settings()
         rows = {day: ingest_events(settings, date.fromisoformat(day)).rows for day in days}

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Asset, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, run_days
+from dags.support.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, run_days
 
 TRAIN_DAG = "train_ranker"  # monitoring.triggers.TRAIN_DAG, kept here to parse light
 # decide_training's return value {"kind", "run_id", "conf"}; the conf as a JSON string, which

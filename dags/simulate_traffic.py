@@ -15,7 +15,7 @@ from datetime import datetime
 
 from airflow.sdk import Asset, Param, dag, task
 
-from engageflow.runs import (
+from dags.support.runs import (
     DEFAULT_ARGS,
     LANDING_EVENTS,
     TAGS,
@@ -43,8 +43,8 @@ from engageflow.runs import (
 def simulate_traffic_dag() -> None:
     @task(outlets=[Asset(LANDING_EVENTS)])
     def simulate(**context) -> dict:
+        from engageflow.app.simulate import simulate_served_day
         from engageflow.settings import get_settings
-        from engageflow.simulator.run import simulate_served_day
 
         [day] = run_days(context)
         done = simulate_served_day(get_settings(), day, context["params"]["policy"])

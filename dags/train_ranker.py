@@ -13,7 +13,7 @@ from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
-from engageflow.runs import DEFAULT_ARGS, TAGS, daily_schedule, end_day
+from dags.support.runs import DEFAULT_ARGS, TAGS, daily_schedule, end_day
 
 
 @dag(

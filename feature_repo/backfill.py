@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from engageflow.ingest import ingest_catalog, ingest_events
 from engageflow.settings import Settings
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.apply import apply_if_changed
 from feature_repo.offline import build_offline
 

@@ -27,8 +27,8 @@ class Champion:
 
 def find_champion(settings: Settings) -> Champion | None:
     """The champion, or None before the first one (the loop's first days)."""
-    from training.history import CHAMPION
-    from training.registry import alias_version, connect
+    from engageflow.aliases import CHAMPION
+    from engageflow.registry import alias_version, connect
 
     version = alias_version(settings, CHAMPION)
     if version is None:

@@ -1,6 +1,6 @@
 """Acting on a day's A/B readout: promote the challenger, roll it back, or keep testing.
 
-Alias moves go through training.history.move_alias, so each one is journaled with its reason.
+Alias moves go through engageflow.aliases.move_alias, so each one is journaled with its reason.
 A readout acts only on the challenger that served the day's canary: a rerun after the move,
 or a readout about a version that is no longer the challenger, changes nothing.
 """
@@ -11,11 +11,11 @@ import json
 from datetime import date
 from typing import Any
 
+from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
 from engageflow.errors import DataError
+from engageflow.registry import alias_version
 from engageflow.settings import Settings
 from monitoring.stored import monitoring_dir
-from training.history import CHALLENGER, CHAMPION, move_alias
-from training.registry import alias_version
 
 ACTOR = "monitor_drift"
 

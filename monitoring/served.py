@@ -33,8 +33,8 @@ def served_features(
     settings: Settings, day: date, impressions: pd.DataFrame, model: Champion
 ) -> pd.DataFrame:
     """The impressions with exactly the features the champion was served with (PIT, Feast)."""
+    from feature_repo.historical import join_features
     from feature_repo.store import feature_store
-    from training.dataset import join_features
 
     out = join_features(feature_store(settings), impressions, model.feature_service)
     missing = [f for f in model.features if f not in out.columns]
@@ -57,8 +57,8 @@ def logged_scores(settings: Settings, day: date) -> pd.DataFrame | None:
 
 def champion_scores(settings: Settings, model: Champion, frame: pd.DataFrame) -> np.ndarray:
     """The champion's scores for `frame`, computed offline from its registered booster."""
-    from training.registry import load_booster
-    from training.train import predict
+    from engageflow.registry import load_booster
+    from engageflow.scoring import predict
 
     return predict(load_booster(settings, model.version), frame)
 

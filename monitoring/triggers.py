@@ -118,8 +118,8 @@ def decide_training(
 ) -> dict[str, Any] | None:
     """What monitor_drift triggers, as {"kind", "run_id", "conf"}, or None: with no champion
     yet, a first model on the newest monitored day (no cooldown); else a drift retrain."""
-    from training.history import CHAMPION
-    from training.registry import alias_version
+    from engageflow.aliases import CHAMPION
+    from engageflow.registry import alias_version
 
     if not verdicts:
         return None

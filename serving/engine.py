@@ -95,7 +95,7 @@ def check_limits(request: RankRequest, config: ServingConfig) -> None:
 
 class RankingEngine:
     def __init__(self, settings: Settings, store=None, client=None) -> None:
-        from training.registry import connect
+        from engageflow.registry import connect
 
         self.settings, self.config = settings, settings.serving
         self.store = store if store is not None else serving_store(settings)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xgboost as xgb
 
-from training.registry import is_missing
+from engageflow.registry import is_missing
 
 log = logging.getLogger(__name__)
 ALIASES = ("champion", "challenger")

@@ -13,7 +13,7 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from engageflow import lake
-from engageflow.simulator.run import EVENTS_FILE
+from engageflow.app.simulate import EVENTS_FILE
 
 SAMPLE = 12  # rows of the good day copied into each planted file
 

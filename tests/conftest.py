@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from small_world import SMALL_WORLD
 
-from engageflow.airflow_env import airflow_env
+from dags.support.env import airflow_env
 from engageflow.settings import Settings
 
 AIRFLOW_TMP = pytest.StashKey[Path]()

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from small_world import SMALL_WORLD
 
+from engageflow.aliases import promote
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
-from training.history import promote
 from training.pipeline import run_all
 
 START = date(2026, 1, 1)

@@ -74,7 +74,7 @@ def stop_redis(process: subprocess.Popen, port: int) -> None:
 def mlflow_server(settings: Settings, log: Path) -> Iterator[str]:
     """The local stack's `mlflow server` over `settings`' store, on a free loopback port;
     yields its URL and stops it afterwards."""
-    from engageflow.stack.services import mlflow_service
+    from engageflow.app.stack.services import mlflow_service
     from serving.launch import free_port
 
     config = settings.mlflow.model_copy(update={"host": "127.0.0.1", "port": free_port()})

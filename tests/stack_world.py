@@ -16,11 +16,12 @@ import psycopg
 import redis
 from small_world import SMALL_WORLD
 
+from dags.support.rest import AirflowClient, AirflowError
 from engageflow import lake
-from engageflow.airflow_api import AirflowClient, AirflowError
+from engageflow.app.simulate import simulate
+from engageflow.app.stack import down, up
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
-from engageflow.stack import down, up
+from engageflow.simulator import POLICIES
 from serving.launch import free_port
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

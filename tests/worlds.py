@@ -8,8 +8,9 @@ from pathlib import Path
 from small_world import SMALL_WORLD
 
 from engageflow import lake
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from feature_repo.materialize import materialize_days
 from training.pipeline import run_all

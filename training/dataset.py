@@ -17,28 +17,8 @@ from engageflow import lake, schema
 from engageflow.errors import DataError
 from engageflow.labels import IMPRESSION_KEY, impression_labels
 from engageflow.settings import Settings
+from feature_repo.historical import join_features, service_features
 from training.columns import META_COLUMNS, TRUTH_COLUMN
-
-ROW = "_row"
-
-
-def feature_service(store, service_name: str):
-    """The FeatureService from the registry, or a DataError that says how to get it there."""
-    from feast.errors import FeatureServiceNotFoundException
-
-    try:
-        return store.get_feature_service(service_name)
-    except FeatureServiceNotFoundException as err:
-        raise DataError(
-            f"FeatureService {service_name!r} is not in the Feast registry: build features first "
-            "(the build_features DAG, or `engageflow backfill`), which applies the definitions"
-        ) from err
-
-
-def service_features(store, service_name: str) -> list[str]:
-    """The FeatureService's feature names, in its declared order (the model's column order)."""
-    service = feature_service(store, service_name)
-    return [f.name for view in service.feature_view_projections for f in view.features]
 
 
 def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.DataFrame:
@@ -53,31 +33,6 @@ def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.
             truth = truth.to_pandas()[[*IMPRESSION_KEY, TRUTH_COLUMN]]
             frame = frame.merge(truth, on=IMPRESSION_KEY, how="left", validate="one_to_one")
     return frame
-
-
-def join_features(store, impressions: pd.DataFrame, service_name: str) -> pd.DataFrame:
-    """`impressions` plus the service's features as of each impression's time, same row order."""
-    entity = pd.DataFrame(
-        {
-            "user_id": impressions["user_id"].to_numpy(),
-            "item_id": impressions["item_id"].to_numpy(),
-            "event_timestamp": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
-            "request_ts": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
-            ROW: np.arange(len(impressions)),
-        }
-    )
-    features = service_features(store, service_name)
-    joined = store.get_historical_features(
-        entity_df=entity, features=store.get_feature_service(service_name)
-    ).to_df()
-    # DuckDB does not keep the entity order; every entity row comes back once.
-    joined = joined.sort_values(ROW).reset_index(drop=True)
-    if len(joined) != len(impressions):
-        raise DataError(f"feature join returned {len(joined)} rows for {len(impressions)}")
-    out = impressions.reset_index(drop=True).copy()
-    for name in features:
-        out[name] = pd.to_numeric(joined[name], errors="coerce").astype("float32")
-    return out
 
 
 def training_frame(

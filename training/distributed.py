@@ -18,8 +18,8 @@ import xgboost as xgb
 from xgboost import dask as dxgb
 
 from engageflow.settings import TrainingConfig
+from training.boosting import by_request, cut_at_best, is_ranking
 from training.columns import LABEL
-from training.train import by_request, cut_at_best, is_ranking
 
 QID = "_qid"
 CONNECT_TIMEOUT_SECONDS = 15.0

@@ -17,23 +17,25 @@ import pandas as pd
 import pyarrow as pa
 
 from engageflow import lake
+from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
 from engageflow.errors import DataError
-from engageflow.settings import Settings
-from training import baselines, metrics, plots
-from training.columns import LABEL, TRUTH_COLUMN
-from training.dataset import training_frame
-from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
-from training.gate import decide
-from training.history import CHALLENGER, CHAMPION, move_alias
-from training.registry import (
+from engageflow.registry import (
     alias_version,
     code_version,
     load_booster,
     log_training_run,
     record_verdict,
 )
-from training.registry import register as register_version
-from training.train import is_ranking, predict, train_model
+from engageflow.registry import register as register_version
+from engageflow.scoring import predict
+from engageflow.settings import Settings
+from training import baselines, metrics, plots
+from training.boosting import is_ranking
+from training.columns import LABEL, TRUTH_COLUMN
+from training.dataset import training_frame
+from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
+from training.gate import decide
+from training.train import train_model
 from training.windows import Window, require_days, rolling_window
 
 SPLITS = ("train", "validation", "test")

@@ -21,6 +21,7 @@ import pandas as pd
 import xgboost as xgb
 
 from engageflow.settings import TrainingConfig
+from training.boosting import by_request, cut_at_best, is_ranking
 from training.columns import LABEL, check_frame
 
 SEARCH_SPACE: dict[str, list[Any]] = {
@@ -47,17 +48,6 @@ class Trained:
     trials: list[dict[str, Any]] = field(default_factory=list)
     engine: str = "local"  # "local" (this process) or "dask" (settings.training.dask_scheduler)
     refit_rows: int | None = None  # rows of the train + validation refit; None: train only
-
-
-def is_ranking(objective: str) -> bool:
-    return objective.startswith("rank:")
-
-
-def by_request(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """`frame` sorted by request (stable) and its query ids, as ranking objectives want them."""
-    codes, _ = pd.factorize(frame["request_id"], sort=True)
-    order = np.argsort(codes, kind="stable")
-    return frame.iloc[order], codes[order]
 
 
 def matrix(frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
@@ -117,12 +107,6 @@ def fit(
 def fit_rounds(data: xgb.DMatrix, params: dict[str, Any], rounds: int) -> xgb.Booster:
     """A fit of exactly `rounds` trees, with nothing to stop early on (the refit)."""
     return xgb.train(params, data, num_boost_round=rounds, verbose_eval=False)
-
-
-def cut_at_best(booster: xgb.Booster) -> tuple[xgb.Booster, int, float]:
-    """The booster up to its early-stopping best iteration, that iteration and its score."""
-    best = int(booster.best_iteration)
-    return booster[: best + 1], best, float(booster.best_score)
 
 
 class Engine(Protocol):
@@ -237,11 +221,3 @@ def search_candidates(
         drawn = {key: values[rng.integers(len(values))] for key, values in SEARCH_SPACE.items()}
         draws.append({**params, **drawn})
     return draws
-
-
-def predict(booster: xgb.Booster, frame: pd.DataFrame) -> np.ndarray:
-    """Scores for every row, in frame order (probabilities when pointwise)."""
-    features = booster.feature_names
-    if features is None:
-        raise ValueError("the booster has no feature names; train it from a DataFrame")
-    return booster.inplace_predict(frame[features]).astype(np.float64)

@@ -27,7 +27,7 @@ def airflow_home() -> Path:
 def dagbag(airflow_home: Path):
     from airflow.dag_processing.dagbag import DagBag
 
-    from engageflow.airflow_env import DAGS_FOLDER
+    from dags.support.env import DAGS_FOLDER
 
     return DagBag(dag_folder=str(DAGS_FOLDER))
 

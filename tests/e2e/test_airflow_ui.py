@@ -14,8 +14,8 @@ import pytest
 from stack_world import running_stack, stack_settings, wait_parsed
 from worlds import featured_lake
 
-from engageflow.airflow_api import AirflowClient
-from engageflow.airflow_auth import airflow_credentials
+from dags.support.auth import airflow_credentials
+from dags.support.rest import AirflowClient
 from engageflow.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

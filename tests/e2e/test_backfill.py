@@ -23,12 +23,13 @@ import pytest
 from bad_landings import BAD_INPUTS, SAMPLE, good_events
 from stack_world import stack_settings
 
+from dags.support.auth import run_airflow
+from dags.support.rest import AirflowClient, AirflowError
 from engageflow import lake
-from engageflow.airflow_api import AirflowClient, AirflowError
-from engageflow.airflow_env import run_airflow
+from engageflow.app.simulate import simulate
+from engageflow.app.stack import down, up
 from engageflow.settings import Settings, child_env
-from engageflow.simulator import POLICIES, simulate
-from engageflow.stack import down, up
+from engageflow.simulator import POLICIES
 from expectations.quarantine import REPORT_FILE
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

@@ -9,9 +9,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.sources import AREA
 from feature_repo.store import feature_store
 from feature_repo.tables import KEY, VIEWS

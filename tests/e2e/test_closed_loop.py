@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 from engageflow import lake, schema
-from engageflow.demo import demo_overrides
+from engageflow.app.demo import demo_overrides
 from engageflow.settings import Settings
 
 pytestmark = [pytest.mark.loop, pytest.mark.timeout(1800)]
@@ -27,9 +27,9 @@ DAYS = 9
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory):
     """Run the loop once for every test here: (settings, day reports)."""
-    from engageflow import stack
-    from engageflow.airflow_api import AirflowClient
-    from engageflow.loop import run_loop
+    from dags.support.rest import AirflowClient
+    from engageflow.app import stack
+    from engageflow.app.loop import run_loop
     from serving.launch import free_port
 
     overrides = demo_overrides(Settings().simulation.start, DAYS)  # the demo's world
@@ -84,7 +84,7 @@ def test_the_drift_is_detected_and_only_then(loop) -> None:
 
 
 def test_the_retrained_model_passes_the_gate_and_serves(loop) -> None:
-    from training.history import moves
+    from engageflow.aliases import moves
 
     settings, reports = loop
     drift = drift_index(settings)

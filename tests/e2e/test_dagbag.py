@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from engageflow.airflow_env import DAGS_FOLDER
+from dags.support.env import DAGS_FOLDER
 
 DAG_FILES = sorted(p for p in DAGS_FOLDER.glob("*.py") if not p.name.startswith("_"))
 HEAVY = [
@@ -21,7 +21,7 @@ HEAVY = [
     "bentoml",
     "sklearn",
     "engageflow.simulator",
-    "engageflow.ingest",
+    "expectations.ingest",
 ]
 
 

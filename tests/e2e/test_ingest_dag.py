@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 
 from engageflow import lake
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 
 DAYS = [date(2026, 1, 1), date(2026, 1, 2)]
 

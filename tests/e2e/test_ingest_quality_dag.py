@@ -9,8 +9,9 @@ from bad_landings import BAD_INPUTS, SAMPLE, good_events
 from test_ingest_dag import _run
 
 from engageflow import lake
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from expectations.quarantine import quarantine_dir
 
 DAY = date(2026, 1, 1)

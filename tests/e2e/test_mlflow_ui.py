@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from servers import mlflow_server
 
+from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
+from engageflow.registry import connect, tracking_uri
 from engageflow.settings import Settings
-from training.history import CHALLENGER, CHAMPION, move_alias
-from training.registry import connect, tracking_uri
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "mlflow_champion.png"
 
@@ -70,7 +70,7 @@ def test_a_user_finds_the_champion_in_the_mlflow_ui(registry, mlflow_ui, browser
     page.wait_for_url(f"**/#/models/{name}/versions/{champion}")
     page.get_by_role("heading", name=f"Version {champion}", exact=True).wait_for()
     page.get_by_text(f"@ {CHAMPION}", exact=True).first.wait_for()
-    # The gate's verdict travels with the version (training/history.py tags it), and the
+    # The gate's verdict travels with the version (engageflow/aliases.py tags it), and the
     # version links to the MLflow run that trained it and to the logged model.
     page.get_by_text(f"{CHAMPION}.reason", exact=True).wait_for()
     version = client.get_model_version(name, champion)

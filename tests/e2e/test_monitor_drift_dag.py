@@ -88,9 +88,9 @@ def test_without_a_champion_monitoring_bootstraps_the_first_model(
 ) -> None:
     from worlds import featured_lake
 
+    from engageflow.aliases import CHALLENGER, CHAMPION
+    from engageflow.registry import alias_version
     from monitoring.triggers import BOOTSTRAP_REASON
-    from training.history import CHALLENGER, CHAMPION
-    from training.registry import alias_version
 
     # Validation and test take a day each, day one has no feature history: one day to train.
     featured_lake(settings, 4)

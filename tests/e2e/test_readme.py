@@ -12,14 +12,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from readme import README, blocks, section
 
-from engageflow import runs
+from dags.support import runs
 
 ARCHITECTURE = README.parent / "docs" / "architecture.md"
 DAY = "2026-03-01"
 
 
 def _asset_names() -> set[str]:
-    """The asset names engageflow/runs.py defines (its `engageflow.*` string constants)."""
+    """The asset names dags/support/runs.py defines (its `engageflow.*` string constants)."""
     return {
         value
         for name, value in vars(runs).items()

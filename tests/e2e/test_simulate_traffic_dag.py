@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow.parquet as pq
 
 from engageflow import lake
+from engageflow.app.simulate import EVENTS_FILE
 from engageflow.settings import Settings
-from engageflow.simulator.run import EVENTS_FILE
 
 DAY = date(2026, 1, 2)
 

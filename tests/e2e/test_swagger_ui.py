@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from worlds import known_users
 
+from engageflow.aliases import CHAMPION
+from engageflow.registry import connect
 from engageflow.settings import Settings
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids
-from training.history import CHAMPION
-from training.registry import connect
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "bentoml_swagger.png"
 K = 3

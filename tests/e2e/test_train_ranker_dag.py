@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from worlds import featured_lake
 
+from engageflow.aliases import CHALLENGER, CHAMPION, moves
+from engageflow.registry import alias_version, connect
 from engageflow.settings import Settings
-from training.history import CHALLENGER, CHAMPION, moves
-from training.registry import alias_version, connect
 
 
 @pytest.fixture

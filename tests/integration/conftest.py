@@ -11,9 +11,10 @@ import psycopg
 import pytest
 import redis
 
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.offline import build_offline
 
 REDIS_DB = 11  # this suite's own database; the fixture flushes it

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engageflow.aliases import CHALLENGER, CHAMPION, move_alias, moves
 from engageflow.errors import DataError
+from engageflow.registry import alias_version, connect
 from engageflow.settings import Settings
 from monitoring.daily import publish, readout
 from monitoring.promotion import act_on_readout
 from monitoring.stored import monitoring_dir
-from training.history import CHALLENGER, CHAMPION, move_alias, moves
-from training.registry import alias_version, connect
 
 pytestmark = pytest.mark.integration
 

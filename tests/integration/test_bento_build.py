@@ -16,7 +16,7 @@ from serving.launch import REPO_ROOT
 pytestmark = pytest.mark.integration
 
 # What the service imports at start, including the imports done inside functions.
-IMPORTS = "serving.service", "serving.engine", "feature_repo.store", "training.registry"
+IMPORTS = "serving.service", "serving.engine", "feature_repo.store", "engageflow.registry"
 
 
 def _repo_modules() -> set[str]:

@@ -16,10 +16,10 @@ import psycopg
 import pytest
 from stack_world import ingest_one_day_over_rest, listening, plain_url, ports, production_stack
 
+from engageflow.app.stack import down, up
+from engageflow.app.stack.celery_worker import WORKER, node_name
+from engageflow.app.stack.record import load
 from engageflow.settings import Settings, child_env
-from engageflow.stack import down, up
-from engageflow.stack.celery_worker import WORKER, node_name
-from engageflow.stack.record import load
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -71,7 +71,7 @@ def _results(settings: Settings, celery_ids: list[str], timeout: float = 60) -> 
 
 def _worker_health(settings: Settings) -> int:
     """The exit code of the worker's container health check, run with the stack's settings."""
-    check = [sys.executable, "-m", "engageflow.stack.celery_worker"]
+    check = [sys.executable, "-m", "engageflow.app.stack.celery_worker"]
     return subprocess.run(check, env=child_env(settings), timeout=60).returncode
 
 

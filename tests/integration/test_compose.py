@@ -112,7 +112,7 @@ def test_the_celery_profile_adds_a_worker_and_switches_every_airflow_service(
         "worker",
         "--skip-serve-logs",
     ]
-    assert worker["healthcheck"]["test"][-1] == "engageflow.stack.celery_worker"
+    assert worker["healthcheck"]["test"][-1] == "engageflow.app.stack.celery_worker"
     for given in ({}, celery_env):  # the worker is a Celery worker either way
         settings = _settings(worker, monkeypatch, given)
         assert settings.airflow.executor == "CeleryExecutor"

@@ -10,13 +10,14 @@ import pytest
 import xgboost as xgb
 from worlds import featured_lake
 
+from engageflow.registry import connect
+from engageflow.scoring import predict
 from engageflow.settings import Settings, TrainingConfig
 from serving.launch import free_port
 from tests.unit.synthetic import FEATURES, impressions
 from training import metrics, pipeline
 from training.distributed import DaskUnavailable, dask_engine, local_cluster
-from training.registry import connect
-from training.train import predict, train_model
+from training.train import train_model
 
 pytestmark = pytest.mark.integration
 

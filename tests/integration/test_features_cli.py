@@ -12,7 +12,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from engageflow import lake
-from engageflow.cli import app
+from engageflow.app.cli import app
 from engageflow.settings import Settings
 from feature_repo.apply import apply_if_changed
 from feature_repo.materialize import materialize_days

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from engageflow.summary import day_summary
+from expectations.ingest import ingest_catalog, ingest_events
 from monitoring.baseline import served_baseline
 from monitoring.stored import monitoring_dir
 

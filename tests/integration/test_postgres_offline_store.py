@@ -11,6 +11,7 @@ import pytest
 
 from engageflow.settings import Settings
 from feature_repo.apply import apply_if_changed
+from feature_repo.historical import join_features, service_features
 from feature_repo.materialize import materialize_days
 from feature_repo.offline import build_offline
 from feature_repo.offline_postgres import PostgresOfflineSettingsError, row_counts
@@ -18,7 +19,7 @@ from feature_repo.parity import check_parity, same_value
 from feature_repo.store import feature_store, repo_config
 from feature_repo.tables import VIEWS, feature_names, table_schemas
 from tests.integration.conftest import FEATURE_DAYS
-from training.dataset import join_features, labelled_impressions, service_features
+from training.dataset import labelled_impressions
 
 pytestmark = pytest.mark.integration
 

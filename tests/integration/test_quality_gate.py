@@ -12,11 +12,12 @@ import pytest
 from bad_landings import BAD_INPUTS, SAMPLE, BadInput, good_events
 
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from expectations.checks import CatalogMissing
 from expectations.gate import QualityGateFailed
+from expectations.ingest import ingest_catalog, ingest_events
 from expectations.quarantine import quarantine_dir
 
 DAY = date(2026, 1, 1)

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from engageflow.aliases import CHAMPION, moves, promote, rollback
+from engageflow.registry import alias_version, log_training_run, register
 from engageflow.settings import Settings
 from tests.unit.synthetic import FEATURES, impressions
-from training.history import CHAMPION, moves, promote, rollback
-from training.registry import alias_version, log_training_run, register
 from training.train import train_model
 
 pytestmark = pytest.mark.integration

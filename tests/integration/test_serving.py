@@ -21,8 +21,10 @@ from servers import start_redis
 from worlds import CHAMPION_DAYS, champion_world, known_users
 
 from engageflow import lake
+from engageflow.registry import connect
 from engageflow.settings import Settings
 from engageflow.simulator import simulate_day
+from feature_repo.historical import service_features
 from feature_repo.materialize import materialize_days
 from feature_repo.store import feature_store
 from serving.canary import in_canary
@@ -32,8 +34,6 @@ from serving.features import feature_matrix, gather_items
 from serving.http_policy import HttpPolicy
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
-from training.dataset import service_features
-from training.registry import connect
 
 pytestmark = pytest.mark.integration
 

@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate_served_day
 from engageflow.settings import Settings
-from engageflow.simulator.run import simulate_served_day
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.apply import apply_if_changed
 from feature_repo.materialize import materialize_days
 from feature_repo.offline import build_offline

@@ -22,11 +22,11 @@ from stack_world import (
     stack_settings,
 )
 
-from engageflow.airflow_api import AirflowClient, AirflowError
-from engageflow.airflow_auth import airflow_credentials, passwords_file, secrets_dir
+from dags.support.auth import airflow_credentials, passwords_file, secrets_dir
+from dags.support.rest import AirflowClient, AirflowError
+from engageflow.app.stack import down, status, up
+from engageflow.app.stack.record import load
 from engageflow.settings import Settings
-from engageflow.stack import down, status, up
-from engageflow.stack.record import load
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

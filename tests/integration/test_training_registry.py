@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from worlds import featured_lake
 
+from engageflow.aliases import CHALLENGER, CHAMPION, champion_stack, moves, promote, rollback
 from engageflow.errors import DataError
+from engageflow.registry import alias_version, connect, tracking_uri
 from engageflow.settings import Settings
 from training import pipeline
-from training.history import CHALLENGER, CHAMPION, champion_stack, moves, promote, rollback
-from training.registry import alias_version, connect, tracking_uri
 
 pytestmark = pytest.mark.integration
 

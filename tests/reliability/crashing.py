@@ -75,7 +75,7 @@ def kill_mid_write(
 def run_step(settings: Settings, step: str, **args: Any) -> Any:
     """The pipeline steps the crash tests exercise, by name."""
     if step == "ingest":
-        from engageflow.ingest import ingest_events
+        from expectations.ingest import ingest_events
 
         return ingest_events(settings, date.fromisoformat(args["day"]))
     if step == "features":

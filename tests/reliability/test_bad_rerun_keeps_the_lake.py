@@ -10,10 +10,11 @@ from bad_landings import BAD_INPUTS, good_events
 from stored import tree
 
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
 from expectations.gate import QualityGateFailed
+from expectations.ingest import ingest_catalog, ingest_events
 
 pytestmark = pytest.mark.integration
 

@@ -21,10 +21,11 @@ from crashing import run_with_file_size_limit
 from stored import tree
 
 from engageflow import lake
+from engageflow.app.simulate import simulate
 from engageflow.errors import DataError, StorageError
-from engageflow.ingest import ingest_catalog, ingest_events
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
+from expectations.ingest import ingest_catalog, ingest_events
 
 pytestmark = pytest.mark.integration
 

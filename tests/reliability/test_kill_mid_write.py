@@ -14,16 +14,17 @@ from crashing import at, kill_mid_write, run_step
 from worlds import featured_lake
 
 from engageflow import lake
-from engageflow.ingest import ingest_catalog, ingest_events
+from engageflow.aliases import CHALLENGER, moves
+from engageflow.app.simulate import simulate
+from engageflow.registry import alias_version, connect
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
+from engageflow.simulator import POLICIES
+from expectations.ingest import ingest_catalog, ingest_events
 from feature_repo.backfill import backfill
 from feature_repo.offline import build_offline
 from feature_repo.store import feature_store
 from feature_repo.tables import VIEWS
-from training.history import CHALLENGER, moves
 from training.pipeline import build_dataset, fit_model, plan_window
-from training.registry import alias_version, connect
 
 pytestmark = pytest.mark.integration
 

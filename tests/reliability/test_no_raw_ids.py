@@ -21,17 +21,17 @@ import pytest
 from small_world import SMALL_WORLD
 
 from engageflow import lake
+from engageflow.aliases import CHAMPION, promote
+from engageflow.app.simulate import EVENTS_FILE, simulate
 from engageflow.pseudonym import pseudonym
+from engageflow.registry import alias_version
 from engageflow.settings import Settings
-from engageflow.simulator import POLICIES, simulate
-from engageflow.simulator.run import EVENTS_FILE
+from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from feature_repo.materialize import materialize_days
 from monitoring.daily import monitor_day
 from serving.launch import ServiceProcess, free_port
-from training.history import CHAMPION, promote
 from training.pipeline import run_all
-from training.registry import alias_version
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ import pytest
 from pydantic import SecretStr
 from worlds import known_users
 
+from engageflow.registry import connect
 from engageflow.settings import Settings
 from serving.http_policy import served_models, wait_until_serving
 from serving.online_rows import catalog_ids
-from training.registry import connect
 
 pytestmark = pytest.mark.integration
 MODEL = "engagement_ranker"

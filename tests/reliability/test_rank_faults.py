@@ -15,8 +15,9 @@ import pytest
 from servers import mlflow_server, start_redis, stop_redis
 from worlds import known_users
 
+from dags.support.runs import DEFAULT_ARGS
 from engageflow.errors import DataError
-from engageflow.runs import DEFAULT_ARGS
+from engageflow.registry import RegistryUnavailable, alias_version, register
 from engageflow.settings import Settings
 from feature_repo.materialize import materialize_days
 from serving.launch import free_port
@@ -24,7 +25,6 @@ from serving.load import Load, open_loop
 from serving.online_rows import catalog_ids
 from serving.prediction_log import read_logged
 from training.pipeline import run_all
-from training.registry import RegistryUnavailable, alias_version, register
 
 pytestmark = pytest.mark.integration
 RATE, SECONDS = 50, 15  # offered load: 750 requests

@@ -12,10 +12,10 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from engageflow.airflow_env import airflow_env
+from dags.support.env import airflow_env
+from engageflow.app.stack.celery_worker import WORKER, node_name, worker_answers
+from engageflow.app.stack.services import airflow_services
 from engageflow.settings import Settings, child_env
-from engageflow.stack.celery_worker import WORKER, node_name, worker_answers
-from engageflow.stack.services import airflow_services
 
 METADATA = "postgresql+psycopg2://airflow:hunter2@db.example:5432/airflow"
 

@@ -91,7 +91,7 @@ def test_events_carry_the_policy_request_ids(settings: Settings) -> None:
 
 
 def test_a_service_that_does_not_answer_is_named_with_what_to_start(settings) -> None:
-    from engageflow.simulator.run import UnknownPolicy, simulate_served_day, slate_policy
+    from engageflow.app.simulate import UnknownPolicy, simulate_served_day, slate_policy
     from serving.http_policy import ServiceUnavailable
     from serving.launch import free_port
 

@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from engageflow.importer import ColumnMapping, ImportInputError, import_events
-from engageflow.ingest import ingest_events
 from engageflow.settings import Settings
+from expectations.ingest import ingest_events
 
 RAW_USER = "alice.smith@example.com"
 EVENT_LOG = f"""uid,content,when,action,secs,email

@@ -9,7 +9,7 @@ import pytest
 import typer
 from readme import README, command_lines
 
-from engageflow.cli import app
+from engageflow.app.cli import app
 
 PROGRAM = ".venv/bin/engageflow"
 LINES = command_lines(README.read_text(), PROGRAM)

@@ -3,7 +3,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engageflow.runs import (
+from dags.support.runs import (
     daily_schedule,
     end_day,
     event_days,

@@ -13,9 +13,9 @@ import psutil
 import pytest
 from pydantic import ValidationError
 
+from engageflow.app.stack.control import _stop_one, down
+from engageflow.app.stack.record import Record, load, record_file, save
 from engageflow.settings import Settings, child_env, settings_env
-from engageflow.stack.control import _stop_one, down
-from engageflow.stack.record import Record, load, record_file, save
 
 
 def _sleeper() -> subprocess.Popen:

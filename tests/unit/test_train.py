@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from engageflow.errors import DataError
+from engageflow.scoring import predict
 from engageflow.settings import TrainingConfig
 from tests.unit.synthetic import FEATURES, impressions
 from training import metrics
 from training.distributed import group_bounds
-from training.train import matrix, predict, train_model
+from training.train import matrix, train_model
 
 TRAIN, VALID, TEST = (impressions(400, 10, seed) for seed in (1, 2, 3))
 

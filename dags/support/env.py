@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
-from engageflow.settings import Settings, child_env, settings_env
+from engageflow.settings import Settings, settings_env
 
-DAGS_FOLDER = Path(__file__).resolve().parent.parent / "dags"
+DAGS_FOLDER = Path(__file__).resolve().parent.parent
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -47,16 +44,3 @@ def celery_env(settings: Settings, conn: str) -> dict[str, str]:
         "AIRFLOW__CELERY__RESULT_BACKEND": celery.result_backend or f"db+{conn}",
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(celery.worker_concurrency),
     }
-
-
-def run_airflow(
-    settings: Settings, *args: str, check: bool = True, extra_env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """Run the `airflow` CLI with the project's environment (plus `extra_env`), including the
-    login and shared secrets, so components started this way (docker-compose) agree."""
-    from engageflow.airflow_auth import airflow_server_env
-
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    env = {**child_env(settings), **airflow_server_env(settings), **(extra_env or {})}
-    airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(airflow), *args], env=env, check=check)

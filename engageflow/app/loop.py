@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from engageflow.airflow_api import AirflowClient
+from dags.support.rest import AirflowClient
 from engageflow.settings import Settings
 from engageflow.summary import day_summary
 
@@ -121,9 +121,9 @@ def _trigger_run_id(settings: Settings, day: date) -> str | None:
 
 def wait_until_served(settings: Settings, timeout: float) -> int | None:
     """Block until the service serves the registry's champion (if any); returns its version."""
+    from engageflow.registry import alias_version
     from serving.auth import api_key
     from serving.http_policy import wait_until_serving
-    from training.registry import alias_version
 
     wanted = alias_version(settings, "champion")
     if wanted is not None:
@@ -134,7 +134,7 @@ def wait_until_served(settings: Settings, timeout: float) -> int | None:
 
 def day_report(settings: Settings, day: date, retrain: str | None) -> DayReport:
     """The day's line of the loop's summary table."""
-    from training.registry import alias_version, version_metric
+    from engageflow.registry import alias_version, version_metric
 
     summary = day_summary(settings, day)
     champion = alias_version(settings, "champion")

@@ -93,7 +93,7 @@ def prepare_data_dir(settings: Settings, fresh: bool) -> None:
                 "`make clean` if that data is an earlier demo's, or set ENGAGEFLOW_DATA_DIR "
                 "to another directory."
             )
-        from engageflow import stack
+        from engageflow.app import stack
 
         stack.down(settings)
         shutil.rmtree(root)
@@ -103,9 +103,9 @@ def prepare_data_dir(settings: Settings, fresh: bool) -> None:
 
 def run_demo(base: Settings, days: int, console: Console, fresh: bool = False) -> list:
     """Start the stack, run the loop over `days` simulated days, print where to look."""
-    from engageflow import stack
-    from engageflow.airflow_api import AirflowClient
-    from engageflow.loop import run_day
+    from dags.support.rest import AirflowClient
+    from engageflow.app import stack
+    from engageflow.app.loop import run_day
 
     settings = demo_settings(base, days)
     if not console.is_terminal:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from engageflow.airflow_env import airflow_env
-from engageflow.settings import Settings
+from dags.support.env import airflow_env
+from engageflow.settings import Settings, child_env
 
 USER = "admin"
 ROLE = "admin"
@@ -80,3 +82,14 @@ def airflow_server_env(settings: Settings) -> dict[str, str]:
             folder / "api_secret_key", lambda: secrets.token_urlsafe(48)
         ),
     }
+
+
+def run_airflow(
+    settings: Settings, *args: str, check: bool = True, extra_env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the `airflow` CLI with the project's environment (plus `extra_env`), including the
+    login and shared secrets, so components started this way (docker-compose) agree."""
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    env = {**child_env(settings), **airflow_server_env(settings), **(extra_env or {})}
+    airflow = Path(sys.executable).with_name("airflow")
+    return subprocess.run([str(airflow), *args], env=env, check=check)

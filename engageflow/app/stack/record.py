@@ -9,9 +9,9 @@ from pathlib import Path
 
 import psutil
 
+from engageflow.app.stack.services import stack_dir
 from engageflow.processes import same_process
 from engageflow.settings import Settings
-from engageflow.stack.services import stack_dir
 
 
 @dataclass(frozen=True)

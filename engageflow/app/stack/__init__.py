@@ -3,7 +3,7 @@ with the CeleryExecutor), MLflow, the ranker and the Evidently UI as local proce
 own process group, recorded in `<data_dir>/stack/stack.json` so `down` stops exactly what `up`
 started."""
 
-from engageflow.airflow_auth import airflow_credentials
-from engageflow.stack.control import ServiceStatus, StackError, down, status, up
+from dags.support.auth import airflow_credentials
+from engageflow.app.stack.control import ServiceStatus, StackError, down, status, up
 
 __all__ = ["ServiceStatus", "StackError", "airflow_credentials", "down", "status", "up"]

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from engageflow.errors import DataError
+from engageflow.registry import alias_version, connect, experiment_id
 from engageflow.settings import Settings
-from training.registry import alias_version, connect, experiment_id
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"

@@ -50,8 +50,8 @@ def simulate(
     ] = "random",
 ) -> None:
     """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
-    from engageflow.simulator import simulate as run
-    from engageflow.simulator.run import slate_policy
+    from engageflow.app.simulate import simulate as run
+    from engageflow.app.simulate import slate_policy
 
     overrides: dict = {}
     if seed is not None:
@@ -131,7 +131,7 @@ def ingest(
     through: Annotated[str | None, typer.Option(help="last day, for a range")] = None,
 ) -> None:
     """Move landed days into the lake (what the `ingest_events` DAG runs, without Airflow)."""
-    from engageflow.ingest import ingest_catalog, ingest_events
+    from expectations.ingest import ingest_catalog, ingest_events
 
     settings = get_settings()
     first = _day(day, "--day")
@@ -190,7 +190,7 @@ def summary() -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def airflow(ctx: typer.Context) -> None:
     """Run an `airflow` command against this project's Airflow home, e.g. `dags list`."""
-    from engageflow.airflow_env import run_airflow
+    from dags.support.auth import run_airflow
 
     result = run_airflow(get_settings(), *ctx.args, check=False)
     raise typer.Exit(result.returncode)
@@ -269,7 +269,7 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="wipe an earlier demo's data dir first")] = False,
 ) -> None:
     """Start the local stack and run the closed loop over simulated days, with a drift."""
-    from engageflow.demo import DemoError, run_demo
+    from engageflow.app.demo import DemoError, run_demo
 
     try:
         run_demo(get_settings(), days, console, fresh)
@@ -332,9 +332,9 @@ def up(
     Evidently UI locally; wait until healthy."""
     import time
 
-    from engageflow.airflow_auth import passwords_file
-    from engageflow.stack import StackError
-    from engageflow.stack import up as start
+    from dags.support.auth import passwords_file
+    from engageflow.app.stack import StackError
+    from engageflow.app.stack import up as start
 
     settings = get_settings()
     began = time.monotonic()
@@ -355,7 +355,7 @@ def up(
 @app.command()
 def down() -> None:
     """Stop exactly the processes `engageflow up` started (recorded in <data_dir>/stack)."""
-    from engageflow.stack import down as stop
+    from engageflow.app.stack import down as stop
 
     stopped = stop(get_settings())
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
@@ -364,7 +364,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Each service of the local stack: running, healthy, URL (exit 1 unless all healthy)."""
-    from engageflow.stack import status as check
+    from engageflow.app.stack import status as check
 
     rows = check(get_settings())
     console.print(_stack_table(rows))
@@ -410,7 +410,7 @@ def model_promote(
     """Make VERSION the champion by hand, skipping the gate; the reason is recorded."""
     from mlflow.exceptions import MlflowException
 
-    from training.history import promote
+    from engageflow.aliases import promote
 
     try:
         done = promote(get_settings(), version, reason, _actor(actor))
@@ -423,8 +423,8 @@ def model_promote(
 @model.command("rollback")
 def model_rollback(reason: Reason, actor: Actor = None) -> None:
     """Give `champion` back to the previous champion, in one step."""
+    from engageflow.aliases import rollback
     from engageflow.errors import DataError
-    from training.history import rollback
 
     try:
         done = rollback(get_settings(), reason, _actor(actor))
@@ -439,7 +439,7 @@ def model_history(
     alias: Annotated[str | None, typer.Option(help="only this alias")] = None,
 ) -> None:
     """Every alias move, oldest first: when, which version, who, and why."""
-    from training.history import moves
+    from engageflow.aliases import moves
 
     table = Table(title=f"alias history of {get_settings().mlflow.registered_model}")
     for column in ("when (UTC)", "alias", "version", "was", "kind", "by", "reason"):

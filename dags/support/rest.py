@@ -64,7 +64,7 @@ class AirflowClient:
     @classmethod
     def from_settings(cls, settings: Settings) -> AirflowClient:
         """The stack's api-server (settings.airflow host/port) with the generated credentials."""
-        from engageflow.airflow_auth import airflow_credentials
+        from dags.support.auth import airflow_credentials
 
         user, password = airflow_credentials(settings)
         return cls(f"http://{settings.airflow.host}:{settings.airflow.port}", user, password)

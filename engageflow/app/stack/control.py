@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 import httpx
 import psutil
 
+from engageflow.app.stack.record import Record, load, record_file, save
+from engageflow.app.stack.services import REPO_ROOT, Service, log_path, services
 from engageflow.processes import stop_group
 from engageflow.settings import Settings
-from engageflow.stack.record import Record, load, record_file, save
-from engageflow.stack.services import REPO_ROOT, Service, log_path, services
 
 
 class StackError(RuntimeError):

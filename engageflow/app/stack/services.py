@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engageflow.settings import Settings, child_env
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 AIRFLOW_HEALTH = "/api/v2/monitor/health"
 
 
@@ -43,7 +43,7 @@ def _bin(name: str) -> str:
 def airflow_services(settings: Settings) -> list[Service]:
     """api-server, scheduler, dag-processor, triggerer: one Airflow (LocalExecutor, or the
     CeleryExecutor plus one Celery worker)."""
-    from engageflow.airflow_auth import airflow_server_env
+    from dags.support.auth import airflow_server_env
 
     config = settings.airflow
     env = {**child_env(settings), **airflow_server_env(settings)}
@@ -81,7 +81,7 @@ def airflow_services(settings: Settings) -> list[Service]:
 
 def celery_worker_service(settings: Settings, env: dict[str, str]) -> Service:
     """One `airflow celery worker`; it has no HTTP endpoint, so a ping over the broker tells."""
-    from engageflow.stack.celery_worker import WORKER, node_name, worker_answers, worker_argv
+    from engageflow.app.stack.celery_worker import WORKER, node_name, worker_answers, worker_argv
 
     node, broker = node_name(settings), settings.airflow.celery.broker_url
     return Service(
@@ -96,7 +96,7 @@ def celery_worker_service(settings: Settings, env: dict[str, str]) -> Service:
 
 def mlflow_service(settings: Settings) -> Service:
     """`mlflow server` (UI, tracking and registry API) on the store the tasks write to."""
-    from training.registry import artifact_root, tracking_uri
+    from engageflow.registry import artifact_root, tracking_uri
 
     config = settings.mlflow
     (settings.root / "mlflow").mkdir(parents=True, exist_ok=True)
