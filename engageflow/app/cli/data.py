@@ -1,0 +1,137 @@
+"""Data in: simulate days, import real logs, ingest and backfill days, summarise the lake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from engageflow.app.cli.common import Day, Through, console, day_range, parse_day, progress
+from engageflow.settings import get_settings
+
+app = typer.Typer()
+
+
+@app.command()
+def simulate(
+    days: Annotated[int, typer.Option(min=1, help="how many consecutive days")] = 3,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: settings)")] = None,
+    start: Annotated[str | None, typer.Option(help="first day (default: settings)")] = None,
+    requests: Annotated[int | None, typer.Option(min=1, help="requests per day")] = None,
+    policy: Annotated[
+        str, typer.Option(help="random, service (settings.serving), or a service URL")
+    ] = "random",
+) -> None:
+    """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
+    from engageflow.app.simulate import simulate as run
+    from engageflow.app.simulate import slate_policy
+
+    overrides: dict = {}
+    if seed is not None:
+        overrides["seed"] = seed
+    if requests is not None:
+        overrides["simulation"] = {"requests_per_day": requests}
+    settings = get_settings(**overrides)
+    try:
+        chosen = slate_policy(settings, policy)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--policy") from None
+    except RuntimeError as err:  # serving.http_policy.ServiceUnavailable: says what to start
+        console.print(f"[red]cannot simulate:[/red] {err}")
+        raise typer.Exit(1) from err
+    first = parse_day(start, "--start") if start else None
+    with progress() as bar:
+        task = bar.add_task("simulating", total=days)
+        for done in run(settings, days, chosen, first):
+            bar.advance(task)
+            console.print(f"{done.day}: {done.rows:,} events -> {done.events.parent}")
+
+
+@app.command("import-events")
+def import_events(
+    source: Annotated[Path, typer.Argument(help="CSV or Parquet file of interaction logs")],
+    user: Annotated[str, typer.Option(help="column holding the user id")],
+    item: Annotated[str, typer.Option(help="column holding the item id")],
+    timestamp: Annotated[str, typer.Option(help="column holding the time (ISO 8601 or epoch)")],
+    event: Annotated[str | None, typer.Option(help="column holding the event type")] = None,
+    rating: Annotated[str | None, typer.Option(help="column holding a rating")] = None,
+    dwell: Annotated[str | None, typer.Option(help="column holding dwell seconds")] = None,
+    request: Annotated[str | None, typer.Option(help="column holding a request/session id")] = None,
+    device: Annotated[str | None, typer.Option(help="column holding the device")] = None,
+    event_value: Annotated[
+        list[str] | None, typer.Option(help="map a source event value: SRC=TYPE (repeatable)")
+    ] = None,
+) -> None:
+    """Import real logs into the landing zone; users are pseudonymized before storage."""
+    from engageflow.importer import ColumnMapping, ImportInputError
+    from engageflow.importer import import_events as run
+
+    pairs = dict(v.split("=", 1) for v in event_value or [] if "=" in v)
+    mapping = ColumnMapping(user, item, timestamp, event, rating, dwell, request, device, pairs)
+    try:
+        done = run(get_settings(), source, mapping)
+    except ImportInputError as err:
+        console.print(f"[red]import failed, nothing was written:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"imported {done.rows:,} rows as {done.events:,} events into:")
+    for path in done.files:
+        console.print(f"  {path}")
+
+
+@app.command()
+def ingest(
+    day: Day,
+    through: Through = None,
+) -> None:
+    """Move landed days into the lake (what the `ingest_events` DAG runs, without Airflow)."""
+    from expectations.ingest import ingest_catalog, ingest_events
+
+    settings = get_settings()
+    for current in day_range(day, through):
+        ingest_catalog(settings, current)
+        done = ingest_events(settings, current)
+        console.print(f"{current}: {done.rows:,} events -> {done.path}")
+
+
+@app.command()
+def backfill(
+    day: Day,
+    through: Through = None,
+) -> None:
+    """Ingest landed days and build their features, in order (ingest_events + build_features)."""
+    from engageflow.errors import DataError
+    from feature_repo.backfill import backfill as run
+
+    days = day_range(day, through)
+    try:
+        done = run(get_settings(), days)
+    except DataError as err:
+        console.print(f"[red]backfill stopped:[/red] {err}")
+        raise typer.Exit(2) from err
+    console.print(f"ingested and built features for {len(done)} day(s): {days[0]}..{days[-1]}")
+
+
+@app.command()
+def summary() -> None:
+    """Print volume, click-through and good/bad engagement per ingested day."""
+    from engageflow.summary import summarise
+
+    frame = summarise(get_settings())
+    if frame.empty:
+        console.print("nothing ingested yet: run `engageflow simulate` and `engageflow ingest`")
+        raise typer.Exit(1)
+    table = Table(title="engagement by day (lake/events)")
+    for column in frame.columns:
+        if column == "day":
+            table.add_column(column, no_wrap=True, min_width=10)
+        else:
+            table.add_column(column, justify="right")
+    for row in frame.itertuples(index=False):
+        table.add_row(
+            str(row.day),
+            *(f"{v:,}" for v in (row.events, row.impressions, row.users, row.items)),
+            *(f"{v:.2%}" for v in (row.ctr, row.good_rate, row.bad_rate)),
+        )
+    console.print(table)
