@@ -18,15 +18,17 @@ demo: setup  ## simulate a few days and run the loop on embedded defaults (SQLit
 	$(BIN)/engageflow demo --fresh
 
 # Two pytest processes side by side, about equally long on 2 cores: the DAG, stack and browser
-# tests (tests/e2e; each on its own SQLite stack, ports and data dir), and the closed loop then
-# the tests that share PostgreSQL and Redis databases (these run one at a time). The second's
-# report follows the first's.
-SIDE_LOG ?= /tmp/engageflow-test-e2e.log
+# tests with the reliability and unit tests (each on its own stack, ports, data dir, PostgreSQL
+# databases and Redis db), and the closed loop then the integration tests, which share the
+# suite's PostgreSQL and Redis databases (these run one at a time). The second's report follows
+# the first's; both list their slowest tests, to keep the halves even.
+SIDE_LOG ?= /tmp/engageflow-test-side.log
+SIDE := tests/e2e tests/reliability tests/unit
 test: setup lint  ## the whole test suite, against the real systems
-	@$(BIN)/pytest tests/e2e --deselect tests/e2e/test_closed_loop.py > $(SIDE_LOG) 2>&1 & side=$$!; \
-	$(BIN)/pytest tests/e2e/test_closed_loop.py $(filter-out tests/e2e/,$(wildcard tests/*/)); main=$$?; \
+	@$(BIN)/pytest --durations=15 $(SIDE) --deselect tests/e2e/test_closed_loop.py > $(SIDE_LOG) 2>&1 & side=$$!; \
+	$(BIN)/pytest --durations=15 tests/e2e/test_closed_loop.py tests/integration; main=$$?; \
 	wait $$side; beside=$$?; \
-	echo "--- tests/e2e (ran beside the above):"; cat $(SIDE_LOG); \
+	echo "--- $(SIDE) (ran beside the above):"; cat $(SIDE_LOG); \
 	[ $$main -eq 0 ] && [ $$beside -eq 0 ]
 
 test-loop: setup  ## only the closed loop over the local stack (part of `make test` too)

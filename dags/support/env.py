@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dags.support.compat import database_env
 from engageflow.settings import Settings, settings_env
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent
@@ -25,12 +26,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         # Tasks read the same settings as the CLI that started them.
         **settings_env(settings),
     }
-    if conn.startswith("postgresql"):
-        # Airflow derives its async URL with asyncpg, which is not installed; psycopg 3 is
-        # async too.
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = (
-            "postgresql+psycopg:" + conn.split(":", 1)[1]
-        )
+    env.update(database_env(conn))
     if settings.airflow.executor == "CeleryExecutor":
         env.update(celery_env(settings, conn))
     return env

@@ -1,6 +1,8 @@
 """Backfill on the running stack: `airflow backfill create` over three days fills the lake and
-the quarantine byte for byte as day-by-day runs do, and a reprocessing backfill (the REST call
-the UI makes) rewrites the same bytes: no duplicate rows.
+the quarantine byte for byte as day-by-day runs do (embedded: SQLite, the path README gives for
+it), and on PostgreSQL, where Airflow supports the REST/UI backfill under concurrent access
+(on SQLite it may answer 503 "Backfill creation is not supported on SQLite under concurrent
+access"), a backfill and a reprocessing backfill over REST rewrite the same bytes: no duplicates.
 
 With the daily clock on and catchup off, the scheduler also makes ingest_events' run for the
 latest real interval (yesterday, UTC). Nothing landed for that day, so it fails without writing;
@@ -14,6 +16,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from bad_landings import BAD_INPUTS, SAMPLE, good_events
-from stack_world import stack_settings
+from stack_world import production_stack, stack_settings
 
 from dags.support.auth import run_airflow
 from dags.support.rest import AirflowClient, AirflowError
@@ -40,6 +43,7 @@ BAD_DAY = DAYS[1]  # a few rows with null users planted here: quarantined, the r
 BAD = BAD_INPUTS["nulls"]
 # Paused before the scheduler starts, so their clocks and assets start nothing here.
 UNUSED = ("build_features", "monitor_drift", "train_ranker", "simulate_traffic")
+REDIS_DB = 14  # the PostgreSQL stack's own Redis database (Feast online), flushed before/after
 
 
 def _land(settings: Settings) -> int:
@@ -82,12 +86,9 @@ def _report(what: str, backfill: dict) -> None:
     print(f"{what} of {len(DAYS)} days: {took.total_seconds():.0f} s")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Data dir A: three landed days and the embedded stack on free ports, daily clock on."""
-    settings = stack_settings(
-        tmp_path_factory.mktemp("backfill") / "data", airflow={"schedule": "@daily"}
-    )
+@contextmanager
+def _started(settings: Settings) -> Iterator[Settings]:
+    """The three days landed and the stack up on `settings`, daily clock on; `down` after."""
     _land(settings)
     # Pausing after `up` would race the scheduler, which makes clock runs as soon as a DAG is
     # parsed (simulate_traffic's would land today's real date).
@@ -100,6 +101,37 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield settings
     finally:
         down(settings)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Data dir A: the embedded stack (SQLite) on free ports."""
+    data = tmp_path_factory.mktemp("backfill") / "data"
+    with _started(stack_settings(data, airflow={"schedule": "@daily"})) as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The production profile: Airflow on a fresh PostgreSQL database, its own Redis db."""
+    data = tmp_path_factory.mktemp("backfill-pg") / "data"
+    with (
+        production_stack(data, REDIS_DB, airflow={"schedule": "@daily"}) as settings,
+        _started(settings),
+    ):
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def rest_backfilled(postgres: Settings) -> dict[str, dict]:
+    """The three days backfilled over REST (the UI's Backfill dialog) on PostgreSQL: runs by day."""
+    with AirflowClient.from_settings(postgres) as airflow:
+        created = airflow.backfill(DAG, DAYS[0], DAYS[-1])
+        _report("REST backfill", airflow.wait_backfill(created["id"], timeout=400))
+        runs = _backfill_runs(airflow)
+        for run in runs:
+            assert airflow.wait(DAG, run["dag_run_id"], timeout=10) == "success"
+    return {_interval_day(run).isoformat(): run for run in runs}
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +191,10 @@ def test_backfill_gives_the_lake_and_quarantine_of_day_by_day_runs(
 
 
 def test_a_reprocessing_backfill_over_rest_rewrites_the_same_bytes(
-    backfilled: dict[str, dict], stack: Settings
+    rest_backfilled: dict[str, dict], postgres: Settings
 ) -> None:
+    stack, backfilled = postgres, rest_backfilled
+    assert list(backfilled) == [day.isoformat() for day in DAYS]
     before = _lake_files(stack.root)
     written = {
         day: lake.partition_files(stack.root, "lake", "events", day)[0].stat().st_mtime_ns
@@ -190,9 +224,9 @@ def test_a_reprocessing_backfill_over_rest_rewrites_the_same_bytes(
 
 
 def test_a_reversed_range_is_refused_and_creates_nothing(
-    backfilled: dict[str, dict], stack: Settings
+    rest_backfilled: dict[str, dict], postgres: Settings
 ) -> None:
-    with AirflowClient.from_settings(stack) as airflow:
+    with AirflowClient.from_settings(postgres) as airflow:
         before = airflow.backfills(DAG)
         with pytest.raises(AirflowError, match="must not be after"):
             airflow.backfill(DAG, DAYS[-1], DAYS[0])
