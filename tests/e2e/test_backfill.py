@@ -24,13 +24,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from bad_landings import BAD_INPUTS, SAMPLE, good_events
-from stack_world import production_stack, stack_settings
+from stack_world import production_stack, running_stack, stack_settings
 
 from dags.support.auth import run_airflow
 from dags.support.rest import AirflowClient, AirflowError
 from engageflow import lake
 from engageflow.app.simulate import simulate
-from engageflow.app.stack import down, up
 from engageflow.settings import Settings, child_env
 from engageflow.simulator import POLICIES
 from expectations.quarantine import REPORT_FILE
@@ -96,11 +95,8 @@ def _started(settings: Settings) -> Iterator[Settings]:
     run_airflow(settings, "dags", "reserialize")
     pattern = f"^({'|'.join(UNUSED)})$"
     run_airflow(settings, "dags", "pause", "--treat-dag-id-as-regex", "-y", pattern)
-    up(settings, timeout=400)
-    try:
+    with running_stack(settings, timeout=400):
         yield settings
-    finally:
-        down(settings)
 
 
 @pytest.fixture(scope="module")
