@@ -166,8 +166,7 @@ class TrainingConfig(Section):
     popularity_prior: float = Field(default=20.0, ge=0)  # pseudo-impressions at the mean rate
     # Promotion gate: paired bootstrap (by request) of challenger minus champion.
     gate_metric: Literal["ndcg", "auc", "gauc", "map", "mrr"] = "ndcg"
-    # Wide enough that a retrain of equal quality passes on a day of the small demo world
-    # (its 95% interval of NDCG@10 differences is about +-0.012 at 2,000 requests).
+    # How far the estimate may trail the champion (training/gate.py has the rule and its reason).
     gate_tolerance: float = Field(default=0.02, ge=0)
     gate_ece_tolerance: float = Field(default=0.01, ge=0)
     gate_bad_rate_tolerance: float = Field(default=0.01, ge=0)

@@ -1,11 +1,17 @@
 """The promotion gate: the challenger takes `champion` only if it is not worse on recent data.
 
 Primary metric (settings.training.gate_metric): the paired bootstrap interval (by request) of
-challenger minus reference. Against a champion the challenger passes when the interval's lower
-bound is at least -gate_tolerance (non-inferiority); the first model, compared with the
-popularity baseline that serves before it, must also beat it on the estimate. Guards (point
-estimates, same rows): ECE and the bad-engagement rate of the top k may not rise by more than
-their tolerances.
+challenger minus reference. A challenger is refused when it is worse on the evidence: its
+estimate trails by more than gate_tolerance, or the whole interval lies below zero. The first
+model, compared with the popularity baseline that serves before it, must also beat it on the
+estimate. Guards (point estimates, same rows): ECE and the bad-engagement rate of the top k may
+not rise by more than their tolerances.
+
+Why not non-inferiority (interval's lower bound above -gate_tolerance): a day of 1,000
+requests gives a 95% interval of NDCG@10 differences about +-0.02 wide, the tolerance itself,
+so a retrain exactly as good as its champion was refused about half the time, and a drift
+retrain one day after the drift (measured +0.0055 [-0.0143, +0.0252]) passed or failed by
+chance. The rule here refuses what the data shows to be worse and lets equal retrains pass.
 """
 
 from __future__ import annotations
@@ -46,12 +52,12 @@ def decide(
 ) -> Verdict:
     """Compare two scorers on the same frame; pure, so the rule is tested without MLflow."""
     diff = bootstrap_difference(frame, challenger, reference, config.gate_metric, config, seed)
-    # Every challenger may trail its reference by at most the tolerance (the bootstrap's lower
-    # bound); a first model replaces the popularity fallback, so it must also beat it on the
-    # estimate. Demanding a significant win of a first model kept small worlds on popularity.
+    # A first model replaces the popularity fallback, so it must also beat it on the estimate.
+    # Demanding a significant win of a first model kept small worlds on popularity.
     floor = -config.gate_tolerance
-    passed = diff.lower >= floor and (diff.difference > 0 if first else True)
-    trail = f"may not trail by more than {config.gate_tolerance}"
+    worse = diff.difference < floor or diff.upper < 0
+    passed = not worse and (diff.difference > 0 if first else True)
+    trail = f"may not trail by more than {config.gate_tolerance} nor be significantly worse"
     rule = f"must beat on the estimate, {trail}" if first else trail
     reasons = [
         f"{diff.metric} {diff.challenger:.4f} vs {diff.reference:.4f}, difference "

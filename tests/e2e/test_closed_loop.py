@@ -17,7 +17,7 @@ from engageflow import lake, schema
 from engageflow.app.demo import demo_overrides
 from engageflow.settings import Settings
 
-pytestmark = [pytest.mark.loop, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.loop, pytest.mark.timeout(3000)]
 
 # The drift on day 6, after a first champion has served a day; its retrain on day 7; two days
 # served by the retrained model.

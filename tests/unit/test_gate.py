@@ -18,7 +18,8 @@ def test_first_model_must_beat_the_baseline() -> None:
     refused = decide(FRAME, NOISE, TRUE, CONFIG, seed=1, first=True)
     assert not refused.promote
     assert refused.primary["upper"] < 0
-    assert "must beat on the estimate, may not trail by more than 0.02: failed" in refused.summary()
+    rule = "must beat on the estimate, may not trail by more than 0.02 nor be significantly worse"
+    assert f"{rule}: failed" in refused.summary()
     # A tie with the baseline does not beat it.
     same = Scores("reference", TRUE.values, True)
     assert not decide(FRAME, TRUE, same, CONFIG, seed=1, first=True).promote
@@ -30,6 +31,32 @@ def test_a_challenger_as_good_as_the_champion_passes() -> None:
     assert verdict.promote
     assert verdict.primary["difference"] == 0.0
     assert verdict.primary["floor"] == -CONFIG.gate_tolerance
+
+
+def jittered(frame, scale: float, seed: int) -> Scores:
+    """The true law plus noise: nearly as good a ranker, never a better one."""
+    noise = np.random.default_rng(seed).normal(0, scale, len(frame))
+    return Scores("challenger", frame["p_good"].to_numpy() + noise, False)
+
+
+def test_an_equal_retrain_on_too_few_requests_is_not_refused_for_the_noise() -> None:
+    small = impressions(60, 10, seed=11)
+    reference = Scores("reference", small["p_good"].to_numpy(), True)
+    verdict = decide(small, jittered(small, 0.06, 1), reference, CONFIG, seed=1, first=False)
+    # Within the tolerance, not significantly worse; the interval is wider than the tolerance,
+    # so non-inferiority could not be shown either way.
+    assert -CONFIG.gate_tolerance < verdict.primary["difference"] < 0
+    assert verdict.primary["lower"] < -CONFIG.gate_tolerance < 0 < verdict.primary["upper"]
+    assert verdict.promote
+
+
+def test_a_regression_the_data_shows_is_refused_even_within_the_tolerance() -> None:
+    large = impressions(3000, 10, seed=11)
+    reference = Scores("reference", large["p_good"].to_numpy(), True)
+    verdict = decide(large, jittered(large, 0.05, 0), reference, CONFIG, seed=1, first=False)
+    assert -CONFIG.gate_tolerance < verdict.primary["difference"] < verdict.primary["upper"] < 0
+    assert not verdict.promote
+    assert "significantly worse: failed" in verdict.summary()
 
 
 def test_a_calibration_regression_is_refused_even_with_the_same_ranking() -> None:
