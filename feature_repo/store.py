@@ -18,6 +18,11 @@ from typing import Any
 from feast import FeatureStore, RepoConfig
 
 from engageflow.settings import Settings
+from feature_repo.compat import (
+    KEEP_SERVING,
+    SQL_REGISTRY_CACHE_TTL_SECONDS,
+    quiet_file_registry_warning,
+)
 
 REPO_DIR = Path(__file__).resolve().parent
 ENV_PREFIX = "FEAST_ENGAGEFLOW_"
@@ -44,15 +49,11 @@ def registry_config(settings: Settings) -> dict[str, Any]:
             "the production profile keeps the Feast registry in PostgreSQL: set "
             "ENGAGEFLOW_FEAST__REGISTRY_URI=postgresql+psycopg://USER@HOST:5432/DB"
         )
-    # A materialization marks its views MATERIALIZING in the registry, and Feast then refuses
-    # to read them, offline too: a retrain started while the day's features materialize failed
-    # until retried. Reads keep the last materialized values instead (Feast issue #6780).
-    keep_serving = {"serve_features_while_materializing": True}
     if uri and "://" in uri:
-        # A short cache: DAG tasks apply while long-lived readers (serving) must notice soon.
-        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": 60, **keep_serving}
+        ttl = SQL_REGISTRY_CACHE_TTL_SECONDS
+        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": ttl, **KEEP_SERVING}
     path = Path(uri) if uri else settings.root / "feast" / "registry.db"
-    return {"registry_type": "file", "path": str(path.expanduser().resolve()), **keep_serving}
+    return {"registry_type": "file", "path": str(path.expanduser().resolve()), **KEEP_SERVING}
 
 
 def offline_store_config(settings: Settings) -> dict[str, Any]:
@@ -69,6 +70,7 @@ def repo_config(settings: Settings, offline_store: str | None = None) -> RepoCon
     `offline_store="dask"` (Feast's file store) exists for the benchmark that compares them.
     """
     (settings.root / "feast").mkdir(parents=True, exist_ok=True)
+    quiet_file_registry_warning()
     offline = {"type": offline_store} if offline_store else offline_store_config(settings)
     return RepoConfig(
         project=settings.feast.project,
