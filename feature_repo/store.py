@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # PyYAML: Feast reads feature_store.yaml with it (a Feast dependency)
 from feast import FeatureStore, RepoConfig
 
 from engageflow.settings import Settings, get_settings
