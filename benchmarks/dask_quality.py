@@ -14,7 +14,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
@@ -51,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9, 10, 11])
     args = parser.parse_args()
+    started = load_average()
     with tempfile.TemporaryDirectory() as tmp, local_cluster(workers=2, threads=1) as scheduler:
         settings, dataset = world(Path(tmp))
         runs = {
@@ -77,6 +78,7 @@ def main() -> None:
         + ". Spread of in-process results over the seeds alone: "
         + ", ".join(f"{k} {spread[k]:.4f}" for k in METRICS)
         + ". Both engines early-stop on the validation day and refit on train + validation.",
+        load_before=started,
     )
     print(path.read_text())
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import redis
 from feast import FeatureStore
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow import lake
 from engageflow.lake import day_bounds
 from engageflow.settings import Settings
@@ -157,6 +157,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20_000)
     parser.add_argument("--redis", default="127.0.0.1:6379,db=14", help="a db it may flush")
     args = parser.parse_args()
+    started = load_average()
     rng = np.random.default_rng(7)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,6 +197,7 @@ Materialize goes from the offline store (DuckDB) into the online store; Feast's 
 the number of feature values, hence the array view (one Array(Float32) of {TOPICS}) beside the
 scalar one. Online reads go through `FeatureStore.get_online_features` in one process (no HTTP).
 """,
+        load_before=started,
     )
     print(path.read_text())
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import signal
 import tempfile
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import SecretStr
 
-from benchmarks.report import write_results
+from benchmarks.report import cores, load_average, write_results
 from benchmarks.serving import build_world, rank_bodies
 from serving.launch import ServiceProcess, free_port
 from serving.load import Load, open_loop
@@ -41,6 +40,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--candidates", type=int, default=100)
     args = parser.parse_args()
+    started = load_average()
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory(prefix="engageflow-rank-load-") as tmp:
         root = Path(tmp)
@@ -54,13 +54,13 @@ def main() -> None:
         server = ServiceProcess(settings.model_copy(update={"serving": config}), root / "s.log")
         server.start().wait_ready()
         url = f"{server.url}/rank"
-        busy = os.getloadavg()[0]  # other work on the machine shapes these numbers
+        busy = load_average()  # other work on the machine shapes these numbers
         try:
             bodies = rank_bodies(users, items, int(args.rate * args.seconds), args.candidates, rng)
             warm = open_loop(url, bodies[: int(args.rate)], args.rate, server.headers)
             load = open_loop(url, bodies, args.rate, server.headers)
         finally:
-            busy = max(busy, os.getloadavg()[0])
+            busy = max(busy, load_average())
             code = server.stop(signal.SIGTERM)
         served = served_ids(warm) + served_ids(load)
         logged = read_logged(settings.root, ["request_id"])["request_id"]
@@ -89,9 +89,10 @@ Statuses of the measured load: {dict(sorted(statuses.items()))} (0 = no HTTP ans
 {code}); "missing" the served ids not logged. Open-loop aiohttp client timing each request from
 its scheduled instant, with the API key on every request; {args.candidates} candidates (k = 10);
 the world, bodies and client are those of `benchmarks/serving.py`. Loopback; the client shares
-the 2 cores with the service's workers and whatever else runs on this machine: the 1-minute
-load average was up to {busy:.1f} during the run (2.0 = both cores busy). An achieved rate below
-the offered one means requests queued (the latencies count the queue), not that any failed.
+the {cores()} cores with the service's workers and whatever else runs on this machine: the
+1-minute load average was up to {busy:.1f} during the run ({cores()}.0 = every core busy). An
+achieved rate below the offered one means requests queued (the latencies count the queue), not
+that any failed.
 """
     path = write_results(
         "rank_load",
@@ -113,6 +114,7 @@ the offered one means requests queued (the latencies count the queue), not that 
         ],
         [row],
         notes,
+        load_before=started,
     )
     print(path.read_text())
 

@@ -11,9 +11,37 @@ from pathlib import Path
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity; a container may get fewer than the
+    machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average: above cores(), other work queued for the cores."""
+    return os.getloadavg()[0]
+
+
 def machine() -> str:
     system = f"{platform.system()} {platform.machine()}"
-    return f"{system}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    return f"{system}, {cores()} cores, Python {platform.python_version()}"
+
+
+def machine_note(load_before: float | None) -> str:
+    """The measured cores and load, for a table's notes: the numbers depend on both."""
+    now = load_average()
+    load = (
+        f"{load_before:.1f} at the start, {now:.1f} at the end"
+        if load_before is not None
+        else f"{now:.1f}"
+    )
+    return (
+        f"Measured on {cores()} cores; 1-minute load average {load} (above {cores()}, other "
+        "work shared the cores)."
+    )
 
 
 def write_results(
@@ -23,8 +51,10 @@ def write_results(
     header: Sequence[str],
     rows: Sequence[Sequence[object]],
     notes: str = "",
+    load_before: float | None = None,
 ) -> Path:
-    """Replace docs/benchmarks/<name>.md with a table of `rows` and the command that made it."""
+    """Replace docs/benchmarks/<name>.md with a table of `rows` and the command that made it;
+    the notes end with the cores and load average (`load_before`: at the benchmark's start)."""
     lines = [
         f"# {title}",
         "",
@@ -34,8 +64,7 @@ def write_results(
         "|" + "|".join("---" for _ in header) + "|",
         *("| " + " | ".join(str(v) for v in row) + " |" for row in rows),
     ]
-    if notes:
-        lines += ["", notes.strip()]
+    lines += ["", *([notes.strip(), ""] if notes else []), machine_note(load_before)]
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")

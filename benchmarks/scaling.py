@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import tempfile
 import time
 import uuid
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow import lake
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
@@ -128,10 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, nargs=2, default=[25_000, 100_000])
     args = parser.parse_args()
-    load_before = os.getloadavg()[0]
+    started = load_average()
     with local_cluster(workers=2, threads=1) as scheduler:
         small, large = (measure(n, scheduler) for n in sorted(args.requests))
-    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     rows = [
         [
             stage,
@@ -157,10 +155,10 @@ def main() -> None:
         "4,000 items), so entity counts (what materialize and the feature tables scale with) "
         f"barely change between the sizes while events grow {ratio:.1f}x. Growth b: t ~ events^b "
         "from the two sizes (1 = linear; below 1, a fixed cost or a per-entity cost dominates). "
-        "One "
-        "process, 2 cores shared with the dask workers and PostgreSQL; the dask cluster runs on "
-        "the same 2 cores, so it measures the overhead of the distributed path, not a speed-up. "
-        f"Load average (1 min) of the machine: {load}; above 2, other work shared the cores.",
+        "One process, sharing the cores with the dask workers and PostgreSQL; the dask cluster "
+        "runs on the same cores, so it measures the overhead of the distributed path, not a "
+        "speed-up.",
+        load_before=started,
     )
     print(path.read_text())
 

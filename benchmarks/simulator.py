@@ -11,7 +11,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000, help="requests per day")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    started = load_average()
     rows, seconds, events = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=tmp, simulation={"requests_per_day": args.requests})
@@ -53,6 +54,7 @@ def main() -> None:
         rows,
         notes="Each run simulates one whole day (world build, slates from the uniform random "
         "policy, responses, event rows) and writes the events, catalog and truth partitions.",
+        load_before=started,
     )
     print(path.read_text())
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 import pandas as pd
 import xgboost as xgb
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=25_000, help="requests per day")
     parser.add_argument("--train-days", type=int, default=4)
     args = parser.parse_args()
+    started = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=tmp,
@@ -100,6 +101,7 @@ def main() -> None:
         notes="Features: the `ranker_v1` FeatureService, point-in-time joined through Feast's "
         "DuckDB offline store (training/dataset.py). The oracle scores with the simulator's "
         "true P(good), which knows each user's latent topic preferences.",
+        load_before=started,
     )
     print(path.read_text())
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from datetime import date
 
-from benchmarks.report import write_results
+from benchmarks.report import load_average, write_results
 from engageflow import schema
 from engageflow.app.simulate import simulate
 from engageflow.landing import landing_files, read_landed, typed
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000, help="requests per day")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    started = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=tmp, simulation={"requests_per_day": args.requests})
         (day,) = simulate(settings, 1, POLICIES["random"], start=DAY)
@@ -63,6 +64,7 @@ def main() -> None:
         "values, the run's interval, referential integrity against the day's catalog, volume), "
         "plus the one-row daily_stats suite (CTR bounds). A clean day: nothing is quarantined. "
         "GX runs after the GX import and its ephemeral context are warm (one per process).",
+        load_before=started,
     )
     print(path.read_text())
 

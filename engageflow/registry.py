@@ -97,11 +97,15 @@ def code_version() -> dict[str, str]:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
+    return {"git_commit": commit or "unknown", "package_version": package_version()}
+
+
+def package_version() -> str:
+    """The installed engageflow version; "unknown" where only its files are (e.g. in a Bento)."""
     try:
-        package = version("engageflow")
+        return version("engageflow")
     except PackageNotFoundError:
-        package = "unknown"
-    return {"git_commit": commit or "unknown", "package_version": package}
+        return "unknown"
 
 
 def log_training_run(

@@ -23,6 +23,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from engageflow.compat import is_feast_metrics_dir
+
 CONFIG_ENV_VAR = "ENGAGEFLOW_CONFIG"
 DEFAULT_CONFIG_FILE = Path("engageflow.toml")
 
@@ -421,15 +423,9 @@ def child_env(settings: Settings, base: Mapping[str, str] | None = None) -> dict
     kept = {
         k: v
         for k, v in base.items()
-        if not k.startswith("ENGAGEFLOW_") and not _parents_feast_metrics_dir(k, v)
+        if not k.startswith("ENGAGEFLOW_") and not is_feast_metrics_dir(k, v)
     }
     return {**kept, **settings_env(settings)}
-
-
-def _parents_feast_metrics_dir(name: str, value: str) -> bool:
-    """`import feast` points PROMETHEUS_MULTIPROC(ESS)_DIR at a temp dir that it deletes when
-    the importing process exits; a child that inherits it fails on import once that happens."""
-    return name.startswith("PROMETHEUS_MULTIPROC") and Path(value).name.startswith("feast_metrics_")
 
 
 def config_file() -> Path | None:

@@ -6,12 +6,10 @@ Training builds its sets with it, monitoring rebuilds what the champion was serv
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from engageflow.errors import DataError
-
-ROW = "_row"
+from feature_repo.compat import historical_in_entity_order
 
 
 def feature_service(store, service_name: str):
@@ -41,17 +39,10 @@ def join_features(store, impressions: pd.DataFrame, service_name: str) -> pd.Dat
             "item_id": impressions["item_id"].to_numpy(),
             "event_timestamp": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
             "request_ts": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
-            ROW: np.arange(len(impressions)),
         }
     )
     features = service_features(store, service_name)
-    joined = store.get_historical_features(
-        entity_df=entity, features=store.get_feature_service(service_name)
-    ).to_df()
-    # DuckDB does not keep the entity order; every entity row comes back once.
-    joined = joined.sort_values(ROW).reset_index(drop=True)
-    if len(joined) != len(impressions):
-        raise DataError(f"feature join returned {len(joined)} rows for {len(impressions)}")
+    joined = historical_in_entity_order(store, entity, store.get_feature_service(service_name))
     out = impressions.reset_index(drop=True).copy()
     for name in features:
         out[name] = pd.to_numeric(joined[name], errors="coerce").astype("float32")

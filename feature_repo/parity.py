@@ -12,6 +12,7 @@ from feast import FeatureStore
 from engageflow import lake
 from engageflow.errors import DataError
 from engageflow.settings import Settings
+from feature_repo.compat import historical_in_entity_order
 from feature_repo.sources import AREA
 from feature_repo.store import feature_store
 from feature_repo.tables import KEY, TIMESTAMP, VIEWS, feature_names, table_schemas
@@ -74,8 +75,7 @@ def view_mismatches(
     refs = [f"{view}:{name}" for name in feature_names(table_schemas(settings.feast)[view])]
     stamps = pd.Series(pd.Timestamp(as_of), index=range(len(keys))).astype("datetime64[us, UTC]")
     entity_df = pd.DataFrame({key: keys, TIMESTAMP: stamps})
-    offline = store.get_historical_features(entity_df=entity_df, features=refs).to_df()
-    offline = offline.set_index(key).loc[keys]  # DuckDB does not keep the entity order
+    offline = historical_in_entity_order(store, entity_df, refs)
     online = store.get_online_features(features=refs, entity_rows=[{key: k} for k in keys])
     online_frame = pd.DataFrame(online.to_dict()).set_index(key).loc[keys]
     found = []

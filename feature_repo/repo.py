@@ -5,8 +5,10 @@ them from the settings of the calling environment at import. Everything else in 
 calls `feature_repo.definitions.definitions(settings)` instead.
 """
 
-from engageflow.settings import get_settings
+from feature_repo.compat import quiet_file_registry_warning
 from feature_repo.definitions import definitions
+from feature_repo.store import cli_settings
 
-_declared = definitions(get_settings())
+quiet_file_registry_warning()  # `feast plan|apply` build the registry config after this import
+_declared = definitions(cli_settings())
 globals().update({f"{type(obj).__name__}_{obj.name}": obj for obj in _declared.objects()})

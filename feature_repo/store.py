@@ -8,19 +8,30 @@ over Parquet, or PostgreSQL when `feast.offline_store = "postgres"` (`feast.offl
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import yaml  # PyYAML: Feast reads feature_store.yaml with it (a Feast dependency)
 from feast import FeatureStore, RepoConfig
 
-from engageflow.settings import Settings
+from engageflow.settings import Settings, get_settings
+from feature_repo.compat import (
+    KEEP_SERVING,
+    SQL_REGISTRY_CACHE_TTL_SECONDS,
+    quiet_file_registry_warning,
+)
 
 REPO_DIR = Path(__file__).resolve().parent
-ENV_PREFIX = "FEAST_ENGAGEFLOW_"
+COMMITTED_YAML = REPO_DIR / "feature_store.yaml"  # the embedded defaults, for the plain CLI
+YAML_ENV = "FEAST_FS_YAML_FILE_PATH"  # Feast's own: the CLI reads this file instead
+GENERATED_HEADER = (
+    "# Written by engageflow from its settings (`engageflow feast`, `engageflow feast-env`);\n"
+    "# edit the settings, not this file.\n"
+)
 
 
 class FeastSettingsError(ValueError):
@@ -44,15 +55,11 @@ def registry_config(settings: Settings) -> dict[str, Any]:
             "the production profile keeps the Feast registry in PostgreSQL: set "
             "ENGAGEFLOW_FEAST__REGISTRY_URI=postgresql+psycopg://USER@HOST:5432/DB"
         )
-    # A materialization marks its views MATERIALIZING in the registry, and Feast then refuses
-    # to read them, offline too: a retrain started while the day's features materialize failed
-    # until retried. Reads keep the last materialized values instead (Feast issue #6780).
-    keep_serving = {"serve_features_while_materializing": True}
     if uri and "://" in uri:
-        # A short cache: DAG tasks apply while long-lived readers (serving) must notice soon.
-        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": 60, **keep_serving}
+        ttl = SQL_REGISTRY_CACHE_TTL_SECONDS
+        return {"registry_type": "sql", "path": uri, "cache_ttl_seconds": ttl, **KEEP_SERVING}
     path = Path(uri) if uri else settings.root / "feast" / "registry.db"
-    return {"registry_type": "file", "path": str(path.expanduser().resolve()), **keep_serving}
+    return {"registry_type": "file", "path": str(path.expanduser().resolve()), **KEEP_SERVING}
 
 
 def offline_store_config(settings: Settings) -> dict[str, Any]:
@@ -63,22 +70,27 @@ def offline_store_config(settings: Settings) -> dict[str, Any]:
     return {"type": "duckdb"}
 
 
+def store_yaml(settings: Settings, offline_store: str | None = None) -> dict[str, Any]:
+    """The feature_store.yaml content for these settings (what `repo_config` is built from)."""
+    offline = {"type": offline_store} if offline_store else offline_store_config(settings)
+    return {
+        "project": settings.feast.project,
+        "provider": "local",
+        "registry": registry_config(settings),
+        "offline_store": offline,
+        "online_store": online_store_config(settings),
+        "entity_key_serialization_version": 3,
+    }
+
+
 def repo_config(settings: Settings, offline_store: str | None = None) -> RepoConfig:
-    """The same configuration `feature_store.yaml` expands to under `feast_env(settings)`.
+    """The configuration the `feast` CLI reads under `feast_env(settings)`.
 
     `offline_store="dask"` (Feast's file store) exists for the benchmark that compares them.
     """
     (settings.root / "feast").mkdir(parents=True, exist_ok=True)
-    offline = {"type": offline_store} if offline_store else offline_store_config(settings)
-    return RepoConfig(
-        project=settings.feast.project,
-        provider="local",
-        registry=registry_config(settings),
-        offline_store=offline,
-        online_store=online_store_config(settings),
-        entity_key_serialization_version=3,
-        repo_path=REPO_DIR,
-    )
+    quiet_file_registry_warning()
+    return RepoConfig(**store_yaml(settings, offline_store), repo_path=REPO_DIR)
 
 
 def feature_store(settings: Settings) -> FeatureStore:
@@ -86,19 +98,61 @@ def feature_store(settings: Settings) -> FeatureStore:
     return FeatureStore(repo_path=str(REPO_DIR), config=repo_config(settings))
 
 
+def write_feast_yaml(settings: Settings) -> Path:
+    """<data_dir>/feast/feature_store.yaml from the settings, readable by its owner only (a
+    PostgreSQL offline store's URL may hold a password)."""
+    path = settings.root / "feast" / "feature_store.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = GENERATED_HEADER + yaml.safe_dump(store_yaml(settings), sort_keys=False)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    temp.write_text(text)
+    temp.chmod(0o600)
+    temp.replace(path)
+    return path
+
+
 def feast_env(settings: Settings) -> dict[str, str]:
-    """Env vars that `feature_store.yaml` and `repo.py` read when the `feast` CLI runs."""
-    (settings.root / "feast").mkdir(parents=True, exist_ok=True)
+    """Env vars for the `feast` CLI on these settings: Feast's own FEAST_FS_YAML_FILE_PATH at a
+    feature_store.yaml written from them, and what `repo.py` rebuilds the definitions from."""
     return {
-        f"{ENV_PREFIX}PROJECT": settings.feast.project,
-        # JSON is YAML: each variable expands to a whole mapping.
-        f"{ENV_PREFIX}REGISTRY": json.dumps(registry_config(settings)),
-        f"{ENV_PREFIX}ONLINE_STORE": json.dumps(online_store_config(settings)),
-        f"{ENV_PREFIX}OFFLINE_STORE": json.dumps(offline_store_config(settings)),
+        YAML_ENV: str(write_feast_yaml(settings)),
         # repo.py rebuilds the definitions from these: the same paths, windows and sizes.
         "ENGAGEFLOW_DATA_DIR": str(settings.root),
         "ENGAGEFLOW_FEAST": settings.feast.model_dump_json(),
     }
+
+
+def committed_yaml() -> dict[str, Any]:
+    """feature_repo/feature_store.yaml as Feast reads it, relative paths against feature_repo/."""
+    config = yaml.safe_load(COMMITTED_YAML.read_text())
+    for section in ("registry", "online_store"):
+        if isinstance(config.get(section), dict) and "path" in config[section]:
+            config[section]["path"] = str((REPO_DIR / config[section]["path"]).resolve())
+    return config
+
+
+def cli_settings() -> Settings:
+    """The settings `repo.py` declares the objects from when the `feast` CLI imports it.
+
+    Under `engageflow feast ...` or `feast-env`: the caller's (FEAST_FS_YAML_FILE_PATH is set).
+    Otherwise the plain CLI reads the committed feature_store.yaml, the embedded defaults: the
+    settings are read as `engageflow` reads them from the repo root (Feast has moved into
+    feature_repo/), and a FeastSettingsError says what to run when they need other stores.
+    """
+    if os.environ.get(YAML_ENV):
+        return get_settings()
+    with contextlib.chdir(REPO_DIR.parent):
+        settings = get_settings()
+        settings = settings.model_copy(update={"data_dir": settings.root})
+    wanted, committed = store_yaml(settings), committed_yaml()
+    if wanted != committed:
+        differ = ", ".join(key for key in wanted if wanted[key] != committed.get(key))
+        raise FeastSettingsError(
+            f"these settings need other Feast stores ({differ}) than feature_repo/"
+            "feature_store.yaml, which holds the embedded defaults: run `engageflow feast "
+            'COMMAND` instead, or `eval "$(engageflow feast-env)"` before the plain feast CLI'
+        )
+    return settings
 
 
 def run_feast(settings: Settings, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -59,10 +59,11 @@ def serving_store(settings: Settings):
     """A FeatureStore whose registry never expires on a request: the refresher re-reads it."""
     from feast import FeatureStore
 
+    from feature_repo.compat import no_registry_refresh_on_read
     from feature_repo.store import repo_config
 
     config = repo_config(settings)
-    config.registry.cache_ttl_seconds = 0
+    no_registry_refresh_on_read(config)
     return FeatureStore(repo_path=str(config.repo_path), config=config)
 
 

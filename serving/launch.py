@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from engageflow.compat import MLFLOW_FAIL_FAST_ENV
 from engageflow.settings import Settings, child_env
 from serving.auth import api_key, bearer_header
 
@@ -49,8 +50,8 @@ def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[st
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     # The refresher polls the registry every reload interval anyway: no minutes of MLflow
     # backoff while an MLflow server is down (the loaded models keep serving meanwhile).
-    env.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    env.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    for name, value in MLFLOW_FAIL_FAST_ENV.items():
+        env.setdefault(name, value)
     return env
 
 

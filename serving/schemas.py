@@ -13,12 +13,31 @@ from engageflow.schema import Policy
 # a plain string there; 3.0 spells "or null" as `nullable`.
 NullableStr = Annotated[str | None, WithJsonSchema({"type": "string", "nullable": True})]
 LATEST_TS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
+# Whole-body examples for the Swagger page. `example`, not `examples`: BentoML's OpenAPI is 3.0,
+# whose Schema object has only `example`, and BentoML drops the keys 3.0 does not know.
+RANK_REQUEST_EXAMPLE = {
+    "user_id": "p_3f2a9c",
+    "candidates": ["i0000001", "i0000002", "i0000003"],
+    "k": 2,
+    "context": {"device": "mobile", "hour": 21},
+}
+RANK_RESPONSE_EXAMPLE = {
+    "request_id": "5f0c3a9e1b7d4c2a8e6f0d1b3c5a7e9f",
+    "user_id": "p_3f2a9c",
+    "policy": "champion",
+    "model_version": "3",
+    "reason": "champion v3",
+    "items": [
+        {"item_id": "i0000002", "score": 0.81, "position": 0, "propensity": 1.0},
+        {"item_id": "i0000001", "score": 0.42, "position": 1, "propensity": 1.0},
+    ],
+}
 
 
 class RankRequest(BaseModel):
     """Rank `candidates` for `user_id` and return the best `k`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": RANK_REQUEST_EXAMPLE})
 
     user_id: str = Field(min_length=1, max_length=256, examples=["p_3f2a9c"])
     candidates: list[str] = Field(
@@ -52,6 +71,10 @@ class RankedItem(BaseModel):
 
 
 class RankResponse(BaseModel):
+    """The best `k` candidates, best first, and which policy and model chose them."""
+
+    model_config = ConfigDict(json_schema_extra={"example": RANK_RESPONSE_EXAMPLE})
+
     request_id: str
     user_id: str
     policy: Policy
@@ -68,6 +91,19 @@ class LoadedModelInfo(BaseModel):
 
 class ModelsResponse(BaseModel):
     """What this worker serves now (each worker follows the aliases on its own)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "champion": {
+                    "version": "3",
+                    "feature_service": "ranker_v3",
+                    "features_loaded": True,
+                },
+                "challenger": None,
+            }
+        }
+    )
 
     champion: LoadedModelInfo | None
     challenger: LoadedModelInfo | None

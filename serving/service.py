@@ -18,17 +18,32 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from engageflow.registry import package_version
 from serving.auth import ApiKeyMiddleware
+from serving.compat import described_service
 from serving.engine import BadRankRequest, RankingEngine
 from serving.schemas import ModelsResponse, RankRequest, RankResponse
 
 log = logging.getLogger(__name__)
+TITLE = "engageflow ranker"
+DESCRIPTION = """\
+Ranks candidate items for a user with the engagement model MLflow calls `champion` (or, for the
+canary's share of users, the `challenger`), on features read from Feast's online store. Unknown
+users and missing features get the popularity fallback; every served slate is logged with its
+propensities for off-policy evaluation.
+
+`POST /rank` takes a pseudonymous `user_id` and up to 1000 `candidates`; `GET /models` says
+which model versions and FeatureServices this worker serves."""
 # Only the routes declared below; BentoML serves the docs (/docs.json, /) for everything.
 extra_routes = FastAPI(title="Ranker", docs_url=None, redoc_url=None, openapi_url=None)
 
 
 @bentoml.asgi_app(extra_routes, path="/")
-@bentoml.service(name="Ranker")
+@bentoml.service(
+    name="Ranker",
+    description=DESCRIPTION,
+    service_class=described_service(TITLE, package_version()),
+)
 class Ranker:
     """Ranks candidates for a user with the champion (or the canary's challenger)."""
 

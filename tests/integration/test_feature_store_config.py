@@ -1,7 +1,13 @@
-"""One FeatureStore from settings: the yaml the CLI reads agrees with it, and the production
-profile runs on a SQL registry in PostgreSQL and Redis online."""
+"""One FeatureStore from settings: the yaml the CLI reads agrees with it (the committed one on
+the embedded defaults, a written one otherwise), and the production profile runs on a SQL
+registry in PostgreSQL and Redis online."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from feast.repo_config import load_repo_config
@@ -11,11 +17,16 @@ from feature_repo.apply import apply_if_changed
 from feature_repo.materialize import materialize_days
 from feature_repo.parity import check_parity
 from feature_repo.store import (
+    COMMITTED_YAML,
     REPO_DIR,
+    YAML_ENV,
     FeastSettingsError,
+    cli_settings,
+    committed_yaml,
     feast_env,
     feature_store,
     repo_config,
+    store_yaml,
 )
 from feature_repo.tables import VIEWS
 from tests.integration.conftest import FEATURE_DAYS
@@ -25,7 +36,40 @@ from training.dataset import training_frame
 def _yaml_config(settings: Settings, monkeypatch: pytest.MonkeyPatch):
     for name, value in feast_env(settings).items():
         monkeypatch.setenv(name, value)
-    return load_repo_config(REPO_DIR, REPO_DIR / "feature_store.yaml")
+    return load_repo_config(REPO_DIR, Path(os.environ[YAML_ENV]))
+
+
+def _no_settings_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("ENGAGEFLOW_")] + [YAML_ENV]:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_the_committed_yaml_is_the_embedded_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cd feature_repo && feast plan` with nothing set: the committed yaml loads (no variables
+    to expand) and describes the stores the default settings build, seen from the repo root."""
+    _no_settings_in_env(monkeypatch)
+    monkeypatch.chdir(REPO_DIR)  # where Feast runs repo.py
+    defaults = cli_settings()
+    assert defaults.root == REPO_DIR.parent / ".engageflow"
+    assert committed_yaml() == store_yaml(defaults)  # paths resolved against feature_repo/
+    committed = load_repo_config(REPO_DIR, COMMITTED_YAML)
+    assert committed.registry.registry_type == "file"
+    assert committed.registry.serve_features_while_materializing
+    assert committed.online_store.type == "sqlite"
+
+
+def test_the_plain_cli_on_other_settings_says_what_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_settings_in_env(monkeypatch)
+    monkeypatch.setenv("ENGAGEFLOW_FEAST__ONLINE_STORE", "redis")
+    with pytest.raises(FeastSettingsError, match=r"online_store.*engageflow feast-env"):
+        cli_settings()
+    # The same from the real CLI; it stops at repo.py, before any store is touched.
+    feast = Path(sys.executable).with_name("feast")
+    planned = subprocess.run(
+        [str(feast), "plan"], cwd=REPO_DIR, capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert planned.returncode != 0
+    assert "engageflow feast COMMAND" in planned.stderr, planned.stderr[-2000:]
 
 
 @pytest.mark.parametrize("production", [False, True])

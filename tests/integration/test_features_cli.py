@@ -42,6 +42,8 @@ def test_plain_feast_cli_after_feast_env(feature_world: Settings) -> None:
     planned = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     assert planned.returncode == 0, planned.stderr
     assert "user_engagement" in planned.stdout  # nothing applied yet: the plan creates it
+    assert "serve_features_while_materializing" not in planned.stderr  # the silenced warning
+    assert (feature_world.root / "feast" / "registry.db").is_file()  # the settings' store
 
 
 def test_features_command_prints_a_users_and_an_items_online_features(

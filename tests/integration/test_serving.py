@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from importlib.metadata import version
 
 import httpx
 import numpy as np
@@ -34,6 +35,7 @@ from serving.features import feature_matrix, gather_items
 from serving.http_policy import HttpPolicy
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
+from serving.schemas import RankRequest, RankResponse
 
 pytestmark = pytest.mark.integration
 
@@ -152,6 +154,28 @@ def test_rank_returns_sorted_scored_slates(world: Settings, servers: dict) -> No
     assert httpx.get(f"{url}/livez").status_code == 200
     docs = httpx.get(f"{url}/docs.json").json()
     assert "RankRequest" in str(docs) and "propensity" in str(docs)
+
+
+def test_the_swagger_page_describes_the_ranker(servers: dict) -> None:
+    """/docs.json over HTTP: our title, description, package version and example bodies, not
+    BentoML's default README and version "None"."""
+    url = servers["main"].wait_ready().url
+    reply = httpx.get(f"{url}/docs.json")
+    assert reply.status_code == 200, reply.text
+    docs = reply.json()
+    assert docs["info"]["title"] == "engageflow ranker"
+    assert docs["info"]["version"] == version("engageflow") != "None"
+    assert "champion" in docs["info"]["description"]
+    assert "BentoML" not in str(docs["info"])
+    rank = docs["paths"]["/rank"]["post"]
+    request = rank["requestBody"]["content"]["application/json"]["schema"]["example"]
+    assert RankRequest.model_validate(request).candidates
+    response = rank["responses"]["200"]["content"]["application/json"]["schema"]["example"]
+    assert RankResponse.model_validate(response).items
+    # The example is a request the service answers.
+    answer = httpx.post(f"{url}/rank", json=request)
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()) == set(response)
 
 
 def _all_logged(settings: Settings) -> pd.DataFrame:

@@ -32,7 +32,8 @@ def feast(ctx: typer.Context) -> None:
 
 @app.command("feast-env")
 def feast_env() -> None:
-    """Print `export` lines for the plain `feast -c feature_repo ...` CLI: `eval "$(...)"`."""
+    """Print `export` lines for the plain `feast -c feature_repo ...` CLI on these settings
+    (writes <data_dir>/feast/feature_store.yaml): `eval "$(...)"`."""
     import shlex
 
     from feature_repo.store import feast_env as env

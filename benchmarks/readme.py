@@ -1,0 +1,88 @@
+"""README's results tables, generated from the measured ones in docs/benchmarks/.
+
+python -m benchmarks.readme   # rewrites the generated blocks of README.md
+
+A block sits between `<!-- benchmarks.readme: NAME -->` and `<!-- /benchmarks.readme -->`; its
+table takes chosen rows of docs/benchmarks/NAME.md, so a new benchmark run changes the README by
+rerunning this, and tests/unit/test_readme_benchmarks.py fails while the two disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.report import RESULTS_DIR
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(
+    r"(<!-- benchmarks\.readme: (?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /benchmarks\.readme -->)",
+    re.DOTALL,
+)
+Table = dict[tuple[str, str], dict[str, str]]
+
+
+def results_table(text: str) -> Table:
+    """The first table of a results page, by (first column, second column)."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    table = {}
+    for line in lines[2:]:
+        if line.startswith("|---"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) != len(header) or cells == header:
+            break  # the next table
+        table[(cells[0], cells[1])] = dict(zip(header, cells, strict=True))
+    return table
+
+
+def _ms(value: str) -> str:
+    return f"{value} ms"
+
+
+def serving(table: Table) -> str:
+    """The README's /rank table: chosen rows of docs/benchmarks/serving.md."""
+    chosen = [
+        ("`/rank`, 1 worker, 50 req/s offered", ("/rank, 1 worker(s)", "50")),
+        ("`/rank`, 2 workers, 300 req/s offered", ("/rank, 2 worker(s)", "300")),
+        ("`/rank`, 1 worker, one request at a time", ("/rank, 1 worker(s)", "sequential")),
+        (
+            "Feast's HTTP feature server (`feast serve`), the same 100 features only, "
+            "one at a time",
+            ("Feast HTTP server (`feast serve`, features only), 1 worker", "sequential"),
+        ),
+        ("in-process feature read + predict", ("in-process read + predict", "sequential")),
+    ]
+    lines = ["| | p50 | p99 | throughput |", "|---|---|---|---|"]
+    for label, key in chosen:
+        row = table[key]
+        rate = row["achieved req/s"]
+        throughput = "-" if rate == "-" else f"{rate} req/s"
+        lines.append(f"| {label} | {_ms(row['p50 ms'])} | {_ms(row['p99 ms'])} | {throughput} |")
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: dict[str, Callable[[Table], str]] = {"serving": serving}
+
+
+def render(readme: str, results_dir: Path = RESULTS_DIR) -> str:
+    """`readme` with every generated block rebuilt from `results_dir`."""
+
+    def rebuilt(match: re.Match) -> str:
+        name = match["name"]
+        table = results_table((results_dir / f"{name}.md").read_text())
+        return match.group(1) + BLOCKS[name](table) + match.group(4)
+
+    return BLOCK.sub(rebuilt, readme)
+
+
+def main() -> None:
+    text = README.read_text()
+    README.write_text(render(text))
+    print(f"{README}: {len(BLOCK.findall(text))} generated block(s) rewritten")
+
+
+if __name__ == "__main__":
+    main()
