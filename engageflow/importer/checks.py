@@ -107,6 +107,14 @@ def _epoch(path: Path, frame: pd.DataFrame, column: str, numbers: pd.Series) -> 
         column,
         f"epoch time out of range (read as {unit} since 1970, it is not before year 2262)",
     )
+    _fail_at(
+        path,
+        frame,
+        size < MS_FROM if unit == "ms" else pd.Series(False, index=frame.index),
+        column,
+        "epoch seconds among milliseconds (as milliseconds this is before 1973-03-03); "
+        "write every time in one unit",
+    )
     return pd.to_datetime(numbers, unit=unit, utc=True)
 
 

@@ -58,21 +58,39 @@ def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
     # The header as written (pandas would rename a repeated name to "name.1").
     header = pd.read_csv(path, nrows=1, header=None, dtype="string", encoding="utf-8-sig")
     _require(path, columns, [str(v) for v in header.iloc[0].tolist()] if len(header) else [])
-    return pd.read_csv(
+    # Every column is read (then only the mapped ones kept): with `usecols`, pandas drops the
+    # extra fields of a row longer than the header without a word.
+    frame = pd.read_csv(
         path,
-        usecols=columns,
         dtype="string",
         encoding="utf-8-sig",  # a byte-order mark is not part of the first column's name
         keep_default_na=False,
         na_values=[""],
         skip_blank_lines=False,  # keeps row numbers true to the file; blank rows counted
-    )[columns]
+    )
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra fields as an index
+        raise ImportInputError(
+            f"{path}: row 2 has more fields than the header's {len(frame.columns)}, so the "
+            "columns do not line up (an unquoted comma?). Quote such fields, then import again."
+        )
+    return frame[columns]
 
 
 def _read_parquet(path: Path, columns: list[str]) -> pd.DataFrame:
     _require(path, columns, pq.read_schema(path).names)
     table = pq.read_table(path, columns=columns)
-    return pd.DataFrame({c: table.column(c).to_pandas().astype("string") for c in columns})
+    frame = pd.DataFrame({c: _text(path, table.column(c), c) for c in columns})
+    return frame.replace("", pd.NA)  # an empty string is as empty as a CSV's empty cell
+
+
+def _text(path: Path, column: pa.ChunkedArray, name: str) -> pd.Series:
+    try:
+        return column.to_pandas().astype("string")
+    except UnicodeDecodeError as err:
+        raise ImportInputError(
+            f"{path}, column {name!r}: holds bytes that are not UTF-8 text ({err.reason}); "
+            "store it as a string column"
+        ) from err
 
 
 def _require(path: Path, columns: list[str], available: list[str]) -> None:

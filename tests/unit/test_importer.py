@@ -105,6 +105,9 @@ BAD_INPUTS = [
         r"row 5, column 'uid': identifier is empty",
     ),
     ("header only", "uid,content,when,action,secs\n", "no rows"),
+    ("zero bytes", "", r"empty \(0 bytes\)"),
+    ("row longer than header", EVENT_LOG.replace(",view,,", ",view,,,"), "more fields than"),
+    ("one row longer", EVENT_LOG.replace("dismiss,,", "dismiss,,,"), "Expected 6 fields in line 5"),
 ]
 
 
