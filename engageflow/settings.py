@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -88,6 +88,13 @@ class QualityConfig(Section):
     volume_max_ratio: float = Field(default=3.0, gt=0)
     ctr_min: float = Field(default=0.005, ge=0)
     ctr_max: float = Field(default=0.6, le=1)
+
+
+class ImporterConfig(Section):
+    """How real logs are imported (engageflow/importer/): times later than now plus
+    `future_tolerance` (clock skew between the source and this machine) are refused."""
+
+    future_tolerance: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
 
 
 class FeastConfig(Section):
@@ -294,6 +301,7 @@ class Settings(BaseSettings):
     labels: LabelConfig = Field(default_factory=LabelConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    importer: ImporterConfig = Field(default_factory=ImporterConfig)
     feast: FeastConfig = Field(default_factory=FeastConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from engageflow.importer import ColumnMapping, ImportInputError, import_events
-from engageflow.settings import Settings
+from engageflow.settings import ImporterConfig, Settings
 from expectations.ingest import ingest_events
 
 RAW_USER = "alice.smith@example.com"
@@ -105,6 +105,9 @@ BAD_INPUTS = [
         r"row 5, column 'uid': identifier is empty",
     ),
     ("header only", "uid,content,when,action,secs\n", "no rows"),
+    ("zero bytes", "", r"empty \(0 bytes\)"),
+    ("row longer than header", EVENT_LOG.replace(",view,,", ",view,,,"), "more fields than"),
+    ("one row longer", EVENT_LOG.replace("dismiss,,", "dismiss,,,"), "Expected 6 fields in line 5"),
 ]
 
 
@@ -144,3 +147,105 @@ def test_generated_key_file_is_private_and_stable(settings: Settings) -> None:
     key = load_key(settings)
     assert settings.key_file.stat().st_mode & 0o777 == 0o600
     assert load_key(settings) == key and len(key) == 64
+
+
+# Found by an outside battery of malformed logs: each was a traceback or a silent acceptance.
+NOW = pd.Timestamp("2026-03-01T12:00:00Z")
+
+
+def _refused(settings: Settings, path: Path, message: str, **kwargs: object) -> None:
+    with pytest.raises(ImportInputError, match=message) as error:
+        import_events(settings, path, EVENTS, now=NOW, **kwargs)
+    assert str(path) in str(error.value)
+    assert _landed(settings) == []
+    assert not settings.key_file.exists()  # no key is made for a refused file
+
+
+def test_zero_byte_file_is_refused_not_a_traceback(settings: Settings, tmp_path: Path) -> None:
+    _refused(settings, _write(tmp_path, ""), r"the file is empty \(0 bytes\)")
+    _refused(settings, _write(tmp_path, "", "log.parquet"), r"the file is empty \(0 bytes\)")
+
+
+def test_negative_dwell_next_to_blank_dwells_is_named(settings: Settings, tmp_path: Path) -> None:
+    text = EVENT_LOG.replace(
+        "bob-1977,i2,2026-02-01T23:59:59Z,view,", "b,i2,2026-02-01T23:59Z,view,-3"
+    )
+    _refused(settings, _write(tmp_path, text), r"row 4, column 'secs': dwell is negative")
+
+
+def test_time_in_the_future_is_refused_beyond_the_tolerance(
+    settings: Settings, tmp_path: Path
+) -> None:
+    far = EVENT_LOG.replace("2026-02-02T00:00:01Z", "2099-02-02T00:00:01Z")
+    _refused(settings, _write(tmp_path, far), r"row 5, column 'when': time is in the future")
+    soon = EVENT_LOG.replace("2026-02-02T00:00:01Z", "2026-03-02T11:00:00Z")  # 23 h ahead
+    assert import_events(settings, _write(tmp_path, soon, "soon.csv"), EVENTS, now=NOW).rows == 4
+    strict = settings.model_copy(update={"importer": ImporterConfig(future_tolerance="PT1H")})
+    with pytest.raises(ImportInputError, match="future_tolerance"):
+        import_events(strict, _write(tmp_path, soon, "soon.csv"), EVENTS, now=NOW)
+
+
+def test_time_without_zone_needs_a_timezone(settings: Settings, tmp_path: Path) -> None:
+    from engageflow.importer import parse_zone
+
+    bare = EVENT_LOG.replace("2026-02-01T10:00:05Z", "2026-02-01 10:00:05")
+    _refused(
+        settings, _write(tmp_path, bare), r"row 3, column 'when': time has no zone; pass --timezone"
+    )
+    done = import_events(settings, _write(tmp_path, bare), EVENTS, parse_zone("Europe/Berlin"))
+    events = pd.concat(pd.read_parquet(p) for p in done.files)
+    clicks = events.loc[events["event_type"] == "click", "ts"]
+    assert clicks.tolist() == [pd.Timestamp("2026-02-01T09:00:05Z")]  # CET is UTC+1
+    with pytest.raises(ImportInputError, match="not an IANA time zone"):
+        parse_zone("Mars/Olympus")
+
+
+def test_wall_time_skipped_by_a_dst_change_is_refused(settings: Settings, tmp_path: Path) -> None:
+    from engageflow.importer import parse_zone
+
+    gap = EVENT_LOG.replace("2026-02-01T10:00:05Z", "2026-03-29T02:30:00")
+    _refused(
+        settings, _write(tmp_path, gap), r"row 3.*daylight-saving", zone=parse_zone("Europe/Berlin")
+    )
+
+
+def test_blank_rows_are_skipped_counted_and_keep_row_numbers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    lines = EVENT_LOG.splitlines()
+    text = "\n".join([*lines[:2], "", *lines[2:]]) + "\n\n"
+    done = import_events(settings, _write(tmp_path, text), EVENTS, now=NOW)
+    assert (done.rows, done.blank, done.events) == (6, 2, 4)
+    bad = _write(tmp_path, text.replace("dismiss", "wink"), "bad.csv")
+    with pytest.raises(ImportInputError, match=r"row 6, column 'action'"):  # true line number
+        import_events(settings, bad, EVENTS, now=NOW)
+
+
+def test_a_mapped_column_named_twice_in_the_header_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    twice = EVENT_LOG.replace(
+        "uid,content,when,action,secs,email", "uid,content,when,action,secs,uid"
+    )
+    _refused(settings, _write(tmp_path, twice), r"\['uid'\] appear more than once")
+
+
+def test_cli_exits_2_with_the_reason_and_checks_the_timezone(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from engageflow.app.cli import app
+
+    source = _write(tmp_path, EVENT_LOG.replace("2026-02-01T10:00:05Z", "2026-02-01 10:00:05"))
+    args = ["import-events", str(source), "--user", "uid", "--item", "content", "--timestamp"]
+    args += ["when", "--event", "action", "--dwell", "secs"]
+    runner = CliRunner()
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2, refused.output
+    assert isinstance(refused.exception, SystemExit)  # typer.Exit, not a traceback
+    assert "row 3, column 'when'" in refused.stdout and "--timezone" in refused.stdout
+    assert not (settings.root / "landing").exists()
+    assert runner.invoke(app, [*args, "--timezone", "Nowhere/Land"]).exit_code == 2
+    assert runner.invoke(app, [*args, "--timezone", "UTC"]).exit_code == 0
+    assert runner.invoke(app, [*args, "--event-value", "wink"]).exit_code == 2

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from engageflow.app.cli.common import Day, Through, console, day_range, parse_day, progress
@@ -63,21 +64,38 @@ def import_events(
     event_value: Annotated[
         list[str] | None, typer.Option(help="map a source event value: SRC=TYPE (repeatable)")
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
+    ] = None,
 ) -> None:
     """Import real logs into the landing zone; users are pseudonymized before storage."""
-    from engageflow.importer import ColumnMapping, ImportInputError
+    from engageflow.importer import ColumnMapping, ImportInputError, parse_zone
     from engageflow.importer import import_events as run
 
-    pairs = dict(v.split("=", 1) for v in event_value or [] if "=" in v)
+    pairs = {}
+    for value in event_value or []:
+        src, sep, kind = value.partition("=")
+        if not sep or not src.strip():
+            message = f"{value!r} is not SRC=TYPE, e.g. dismiss=hide"
+            raise typer.BadParameter(message, param_hint="--event-value")
+        pairs[src] = kind
     mapping = ColumnMapping(user, item, timestamp, event, rating, dwell, request, device, pairs)
     try:
-        done = run(get_settings(), source, mapping)
+        zone = parse_zone(timezone) if timezone is not None else None
     except ImportInputError as err:
-        console.print(f"[red]import failed, nothing was written:[/red] {err}")
-        raise typer.Exit(2) from err
-    console.print(f"imported {done.rows:,} rows as {done.events:,} events into:")
+        raise typer.BadParameter(str(err), param_hint="--timezone") from None
+    try:
+        done = run(get_settings(), source, mapping, zone)
+    except ImportInputError as err:
+        reason = escape(str(err))  # values from the file are text, not rich markup
+        console.print(f"[red]import failed, nothing was written:[/red] {reason}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"imported {done.rows - done.blank:,} rows as {done.events:,} events into:")
     for path in done.files:
         console.print(f"  {path}")
+    if done.blank:
+        console.print(f"skipped {done.blank:,} blank row(s) (every mapped cell empty)")
 
 
 @app.command()

@@ -1,0 +1,16 @@
+"""Import real interaction logs (CSV or Parquet) into the landing zone in the event schema.
+
+A column mapping says which source column is the user, item and timestamp, and how the action is
+recorded: an event-type column, a rating (impression + click, plus like or hide by threshold) or
+a dwell time (impression, plus a click when dwell > 0). Users and request ids are pseudonymized
+here, unmapped columns never reach storage, and every check runs before the first write or
+the first use of the pseudonym key.
+
+`mapping` (what the user tells), `source` (reading the file), `checks` (every check on the rows)
+and `land` (events in the schema, written per day).
+"""
+
+from engageflow.importer.land import Imported, import_events
+from engageflow.importer.mapping import ColumnMapping, ImportInputError, parse_zone
+
+__all__ = ["ColumnMapping", "ImportInputError", "Imported", "import_events", "parse_zone"]
