@@ -26,8 +26,11 @@ from engageflow.importer.mapping import EVENT_ALIASES
 from engageflow.settings import Settings
 
 NOW = pd.Timestamp("2026-03-01T12:00:00Z")
+# Derandomized: every run of the suite tries the same examples, so a red CI run replays on any
+# machine; a search for new cases raises max_examples (or drops derandomize) by hand.
 BOUNDED = hypothesis_settings(
     max_examples=50,
+    derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
