@@ -26,6 +26,14 @@ from engageflow.polling import poll
 from engageflow.settings import Settings
 
 FINISHED = {"success", "failed"}
+# What to do about a refused request, by HTTP status.
+HINTS = {
+    401: "login refused or expired: check the stack's passwords file (dags/support/auth.py)",
+    403: "the user lacks the permission: the local stack's admin role should have it",
+    404: "not known (yet): is the DAG file parsed (`engageflow airflow dags list-import-errors`)?",
+    409: "it exists already or conflicts with a running one: list it instead of creating it",
+    422: "the request was malformed: see the API's explanation above",
+}
 T = TypeVar("T")
 
 
@@ -130,13 +138,14 @@ class AirflowClient:
         for attempt in range(2):
             try:
                 return method(*args, _request_timeout=self.timeout, **kwargs)
-            except UnauthorizedException:
-                if attempt == 0:
+            except ApiException as err:
+                if isinstance(err, UnauthorizedException) and attempt == 0:
                     self.token()  # expired: log in again, once
                     continue
-                raise
-            except ApiException as err:
-                raise AirflowError(f"{what}: HTTP {err.status}: {(err.body or '')[:500]}") from err
+                hint = HINTS.get(err.status, "see the api-server's log (`engageflow status`)")
+                raise AirflowError(
+                    f"{what}: HTTP {err.status}: {(err.body or '')[:500]} ({hint})"
+                ) from err
             except urllib3.exceptions.HTTPError as err:
                 raise AirflowError(
                     f"{what}: no answer from {self.base_url} ({err}): is the api-server up "
