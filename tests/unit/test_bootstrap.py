@@ -44,7 +44,7 @@ def test_paired_interval_covers_the_true_difference_and_is_seeded() -> None:
 
 def test_row_metrics_resample_whole_requests() -> None:
     frame, challenger, reference = two_item_requests(300, seed=4)
-    config = TrainingConfig(bootstrap_samples=100)
+    config = TrainingConfig(bootstrap_samples=30)
     diff = bootstrap_difference(frame, challenger, reference, "auc", config, seed=1)
     assert diff.challenger == 1.0
     assert diff.lower <= diff.difference <= diff.upper
