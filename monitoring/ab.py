@@ -63,13 +63,20 @@ def welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 def bootstrap_interval(
     a: np.ndarray, b: np.ndarray, samples: int, confidence: float, seed: int
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of mean(a) - mean(b), resampling users within each arm."""
-    rng = np.random.default_rng(seed)
-    means_a = a[rng.integers(0, len(a), (samples, len(a)))].mean(axis=1)
-    means_b = b[rng.integers(0, len(b), (samples, len(b)))].mean(axis=1)
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means_a - means_b, [tail, 1 - tail])
-    return float(low), float(high)
+    """Percentile bootstrap interval of mean(a) - mean(b), resampling users within each arm
+    (`scipy.stats.bootstrap`, two independent samples, seeded)."""
+    from scipy import stats
+
+    result = stats.bootstrap(
+        (a, b),
+        lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis),
+        n_resamples=samples,
+        vectorized=True,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def decide(

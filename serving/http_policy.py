@@ -140,13 +140,27 @@ def wait_until_serving(
     Each worker follows the aliases on its own, so the answer must hold for several asks in a
     row (the requests spread over the workers).
     """
-    import time
+    from tenacity import RetryCallState, Retrying, retry_if_result
 
-    deadline, in_a_row = time.monotonic() + timeout, 0
-    while in_a_row < 5:
+    in_a_row = 0
+
+    def ask() -> dict:
+        nonlocal in_a_row
         champion = served_models(url, api_key).get("champion") or {}
         fresh = champion.get("version") == str(version) and champion.get("features_loaded")
         in_a_row = in_a_row + 1 if fresh else 0
-        if not fresh and time.monotonic() > deadline:
-            raise PolicyError(f"{url} still serves {champion or 'no champion'}, not v{version}")
-        time.sleep(0.1 if fresh else 0.5)
+        return champion
+
+    def stale_too_long(state: RetryCallState) -> bool:  # a streak in progress may finish
+        return in_a_row == 0 and (state.seconds_since_start or 0.0) > timeout
+
+    def give_up(state: RetryCallState) -> None:
+        champion = state.outcome.result() if state.outcome else None
+        raise PolicyError(f"{url} still serves {champion or 'no champion'}, not v{version}")
+
+    Retrying(
+        retry=retry_if_result(lambda _: in_a_row < 5),
+        stop=stale_too_long,
+        wait=lambda _: 0.1 if in_a_row else 0.5,
+        retry_error_callback=give_up,
+    )(ask)

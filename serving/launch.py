@@ -11,10 +11,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from engageflow.compat import MLFLOW_FAIL_FAST_ENV
+from engageflow.polling import poll
 from engageflow.settings import Settings, child_env
 from serving.auth import api_key, bearer_header
 
@@ -92,17 +92,21 @@ class ServiceProcess:
         says 503 until then); raise with the server's log if it dies or hangs."""
         import httpx
 
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ready() -> bool:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"the service exited early:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}{probe}", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        raise TimeoutError(f"the service was not ready in {timeout:.0f} s:\n{self.log_tail()}")
+            return httpx.get(f"{self.url}{probe}", timeout=2).status_code == 200
+
+        poll(
+            ready,
+            timeout=timeout,
+            every=0.25,
+            transient=(httpx.HTTPError,),
+            on_timeout=lambda _: TimeoutError(
+                f"the service was not ready in {timeout:.0f} s:\n{self.log_tail()}"
+            ),
+        )
+        return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
         """Signal the group (SIGTERM/SIGINT: a clean shutdown), wait, then kill any leftovers

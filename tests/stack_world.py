@@ -20,6 +20,7 @@ from dags.support.rest import AirflowClient, AirflowError
 from engageflow import lake
 from engageflow.app.simulate import simulate
 from engageflow.app.stack import down, up
+from engageflow.polling import poll
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
 from serving.launch import free_port
@@ -59,15 +60,12 @@ def wait_parsed(airflow: AirflowClient, dag_ids: list[str], timeout: float = 120
     """Until the dag-processor has put every DAG in the database (a healthy stack may not yet
     have parsed them, and the API answers 404 for a DAG it does not know)."""
     deadline = time.monotonic() + timeout
-    for dag_id in dag_ids:
-        while True:
-            try:
-                airflow.dag(dag_id)
-                break
-            except AirflowError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+    for dag_id in dag_ids:  # 404 (an AirflowError) until parsed; the last one is raised
+        poll(
+            lambda dag_id=dag_id: airflow.dag(dag_id),
+            timeout=deadline - time.monotonic(),
+            transient=(AirflowError,),
+        )
 
 
 def ports(settings: Settings) -> list[int]:

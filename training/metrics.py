@@ -5,6 +5,13 @@ are broken by `tiebreak` (ascending), so every model compared on the same rows w
 tiebreak gets the same treatment. Requests without a good item carry no ranking information and
 are left out of NDCG, MAP and MRR. Optional `weights` (row multiplicities, e.g. from a bootstrap
 over requests) make every metric a weighted one.
+
+Log loss and ROC AUC are scikit-learn's. Ours remain where no library fits: NDCG/AP/RR by
+request with a shared seeded tie-break (scikit-learn's `ndcg_score` wants a dense
+requests x items matrix, averages tied scores instead of breaking them the same way for every
+model, and does not leave out requests without a good item), AUC per user in one grouped pass
+(GAUC), and a weighted calibration table (`calibration_curve` takes no sample weights and
+returns no bin weights, which ECE needs).
 """
 
 from __future__ import annotations
@@ -14,18 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-EPS = 1e-15  # the clip of log loss, as in scikit-learn
-
 
 def _weights(y: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
 
 
 def logloss(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Mean binary cross-entropy in nats, probabilities clipped to [EPS, 1 - EPS]."""
-    y, w = np.asarray(y, dtype=float), _weights(y, weights)
-    p = np.clip(np.asarray(p, dtype=float), EPS, 1 - EPS)
-    return float(np.sum(w * -(y * np.log(p) + (1 - y) * np.log(1 - p))) / w.sum())
+    """Mean binary cross-entropy in nats (scikit-learn's `log_loss`; both labels always known,
+    so a one-class sample is scored too)."""
+    from sklearn.metrics import log_loss
+
+    p = np.asarray(p, dtype=float)
+    return float(log_loss(np.asarray(y, dtype=float), p, sample_weight=weights, labels=[0, 1]))
 
 
 def normalized_entropy(y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -53,8 +60,14 @@ def grouped_auc(
 
 
 def auc(y: np.ndarray, s: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """ROC AUC: the chance a random positive outscores a random negative (ties count 1/2)."""
-    return float(grouped_auc(y, s, np.zeros(len(y), dtype=np.int8), weights)["auc"].iloc[0])
+    """ROC AUC: the chance a random positive outscores a random negative (ties count 1/2);
+    scikit-learn's `roc_auc_score`, NaN (not an error) without both classes."""
+    from sklearn.metrics import roc_auc_score
+
+    y, w = np.asarray(y) > 0, _weights(y, weights)
+    if not (w[y].sum() > 0 and w[~y].sum() > 0):
+        return float("nan")
+    return float(roc_auc_score(y, s, sample_weight=weights))
 
 
 def gauc(

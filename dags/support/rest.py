@@ -1,22 +1,40 @@
-"""A small client for the Airflow 3 REST API of the local stack: log in, trigger, watch a run.
+"""A small client for the Airflow 3 REST API of the local stack, on the official
+`apache-airflow-client` (`airflow_client.client`): log in, trigger, watch a run, backfill.
 
 with AirflowClient.from_settings(get_settings()) as airflow:
     run = airflow.trigger("train_ranker", conf={"reason": "by hand"})
     airflow.wait("train_ranker", run["dag_run_id"], timeout=900)
+
+Answers are plain JSON-shaped dicts (the models' `model_dump(mode="json")`), so callers need not
+know the client's models. Not covered by the client (3.3.2): `POST /auth/token`, the JWT login of
+Airflow 3 (the client only has the browser's redirecting `/auth/login`), so `token()` posts it
+through the client's own HTTP layer and hands the JWT to `Configuration.access_token`.
 """
 
 from __future__ import annotations
 
-import time
+import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import Any, TypeVar
 
-import httpx
+import urllib3
+from airflow_client import client as af
+from airflow_client.client.exceptions import ApiException, UnauthorizedException
 
+from engageflow.polling import poll
 from engageflow.settings import Settings
 
 FINISHED = {"success", "failed"}
+# What to do about a refused request, by HTTP status.
+HINTS = {
+    401: "login refused or expired: check the stack's passwords file (dags/support/auth.py)",
+    403: "the user lacks the permission: the local stack's admin role should have it",
+    404: "not known (yet): is the DAG file parsed (`engageflow airflow dags list-import-errors`)?",
+    409: "it exists already or conflicts with a running one: list it instead of creating it",
+    422: "the request was malformed: see the API's explanation above",
+}
+T = TypeVar("T")
 
 
 class AirflowError(RuntimeError):
@@ -35,13 +53,20 @@ class DagRunFailed(AirflowError):
         )
 
 
-def _iso(when: date | datetime | str | None) -> str | None:
-    """An aware ISO timestamp (naive times and dates are UTC), as the API wants."""
-    if when is None or isinstance(when, str):
-        return when
+def _when(when: date | datetime | str | None) -> datetime | None:
+    """An aware datetime (naive times and dates are UTC; strings are ISO), as the models want."""
+    if when is None:
+        return None
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day, tzinfo=UTC)
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _plain(model: Any) -> dict[str, Any]:
+    """A response model as the API's JSON: aliases, ISO strings, None kept (no extra keys)."""
+    return model.model_dump(mode="json", by_alias=True, exclude={"additional_properties"})
 
 
 def _log_line(line: str | dict[str, Any]) -> str:
@@ -53,13 +78,19 @@ def _log_line(line: str | dict[str, Any]) -> str:
 
 
 class AirflowClient:
-    """Bearer-token client over httpx; fetches a token from `POST /auth/token` as needed."""
+    """Bearer-token client over `airflow_client.client`; logs in at `POST /auth/token` when it
+    has no token or the API answers 401 (expired), once per call."""
 
     def __init__(self, base_url: str, username: str, password: str, timeout: float = 30.0):
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
         self._login = {"username": username, "password": password}
-        self._token: str | None = None
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False)
+        self._config = af.Configuration(host=self.base_url)
+        self._api = af.ApiClient(self._config)
+        self._dags = af.DAGApi(self._api)
+        self._runs = af.DagRunApi(self._api)
+        self._tasks = af.TaskInstanceApi(self._api)
+        self._backfills = af.BackfillApi(self._api)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AirflowClient:
@@ -76,31 +107,50 @@ class AirflowClient:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        self._api.rest_client.pool_manager.clear()
 
     def token(self) -> str:
         """A fresh JWT for the configured user."""
-        answer = self._http.post("/auth/token", json=self._login)
-        if answer.status_code not in (200, 201):
-            raise AirflowError(
-                f"login as {self._login['username']!r} at {self.base_url}/auth/token failed: "
-                f"HTTP {answer.status_code} {answer.text[:200]}"
+        url = f"{self.base_url}/auth/token"
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        try:
+            answer = self._api.call_api(
+                "POST", url, headers, body=self._login, _request_timeout=self.timeout
             )
-        self._token = answer.json()["access_token"]
-        return self._token
+            answer.read()
+        except (ApiException, urllib3.exceptions.HTTPError) as err:  # no HTTP answer at all
+            raise AirflowError(
+                f"login at {url} failed: {err}: is the api-server up (`engageflow status`)?"
+            ) from err
+        if answer.status not in (200, 201):
+            raise AirflowError(
+                f"login as {self._login['username']!r} at {url} failed: "
+                f"HTTP {answer.status} {answer.data.decode(errors='replace')[:200]}"
+            )
+        self._config.access_token = json.loads(answer.data)["access_token"]
+        return self._config.access_token
 
-    def _call(self, method: str, path: str, headers: dict | None = None, **kwargs: Any) -> Any:
+    def _call(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`method(*args, **kwargs)` with a token (one re-login on 401); an HTTP error becomes
+        an AirflowError naming the request, the status and the API's explanation."""
+        if self._config.access_token is None:
+            self.token()
         for attempt in range(2):
-            headers = {**(headers or {}), "Authorization": f"Bearer {self._token or self.token()}"}
-            answer = self._http.request(method, path, headers=headers, **kwargs)
-            if answer.status_code == 401 and attempt == 0:
-                self._token = None  # expired: log in again, once
-                continue
-            if answer.is_error:
+            try:
+                return method(*args, _request_timeout=self.timeout, **kwargs)
+            except ApiException as err:
+                if isinstance(err, UnauthorizedException) and attempt == 0:
+                    self.token()  # expired: log in again, once
+                    continue
+                hint = HINTS.get(err.status, "see the api-server's log (`engageflow status`)")
                 raise AirflowError(
-                    f"{method} {path}: HTTP {answer.status_code}: {answer.text[:500]}"
-                )
-            return answer.json()
+                    f"{what}: HTTP {err.status}: {(err.body or '')[:500]} ({hint})"
+                ) from err
+            except urllib3.exceptions.HTTPError as err:
+                raise AirflowError(
+                    f"{what}: no answer from {self.base_url} ({err}): is the api-server up "
+                    "(`engageflow status`)?"
+                ) from err
         raise AssertionError("unreachable")
 
     def trigger(
@@ -113,30 +163,44 @@ class AirflowClient:
         """Create a DAG run (the scheduler starts it); returns the run, with its `dag_run_id`.
 
         A daily DAG's logical date is the end of the day it processes."""
-        body: dict[str, Any] = {"logical_date": _iso(logical_date), "conf": conf or {}}
-        if run_id is not None:
-            body["dag_run_id"] = run_id
-        return self._call("POST", f"/api/v2/dags/{quote(dag_id)}/dagRuns", json=body)
+        body = af.TriggerDAGRunPostBody(
+            logical_date=_when(logical_date), conf=conf or {}, dag_run_id=run_id
+        )
+        run = self._call(f"trigger {dag_id}", self._runs.trigger_dag_run, dag_id, body)
+        return _plain(run)
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}")
+        return _plain(self._call(f"run {dag_id}/{run_id}", self._runs.get_dag_run, dag_id, run_id))
 
     def runs(self, dag_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The DAG's runs, newest first."""
-        params = {"limit": limit, "order_by": "-run_after"}
-        return self._call("GET", f"/api/v2/dags/{quote(dag_id)}/dagRuns", params=params)["dag_runs"]
+        page = self._call(
+            f"runs of {dag_id}",
+            self._runs.get_dag_runs,
+            dag_id,
+            limit=limit,
+            order_by=["-run_after"],
+        )
+        return [_plain(run) for run in page.dag_runs]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        path = f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances"
-        return self._call("GET", path, params={"limit": 1000})["task_instances"]
+        page = self._call(
+            f"task instances of {dag_id}/{run_id}",
+            self._tasks.get_task_instances,
+            dag_id,
+            run_id,
+            limit=1000,
+        )
+        return [_plain(ti) for ti in page.task_instances]
 
     def dag(self, dag_id: str) -> dict[str, Any]:
         """The DAG as the API knows it (404, an AirflowError, until it has been parsed)."""
-        return self._call("GET", f"/api/v2/dags/{quote(dag_id)}")
+        return _plain(self._call(f"DAG {dag_id}", self._dags.get_dag, dag_id))
 
     def pause(self, dag_id: str, paused: bool = True) -> dict[str, Any]:
         """Pause (or unpause) a DAG: a paused DAG gets no scheduled or asset-triggered runs."""
-        return self._call("PATCH", f"/api/v2/dags/{quote(dag_id)}", json={"is_paused": paused})
+        body = af.DAGPatchBody(is_paused=paused)
+        return _plain(self._call(f"pause {dag_id}", self._dags.patch_dag, dag_id, body))
 
     def backfill(
         self,
@@ -148,48 +212,66 @@ class AirflowClient:
     ) -> dict[str, Any]:
         """Backfill the runs whose logical dates lie in [from_date, to_date], as the UI's
         Backfill dialog does. `reprocess`: "none", "failed" or "completed" (rerun those too)."""
-        body = {
-            "dag_id": dag_id,
-            "from_date": _iso(from_date),
-            "to_date": _iso(to_date),
-            "reprocess_behavior": reprocess,
-            "max_active_runs": max_active_runs,
-        }
-        return self._call("POST", "/api/v2/backfills", json=body)
+        body = af.BackfillPostBody(
+            dag_id=dag_id,
+            from_date=_when(from_date),
+            to_date=_when(to_date),
+            reprocess_behavior=af.ReprocessBehavior(reprocess),
+            max_active_runs=max_active_runs,
+        )
+        created = self._call(f"backfill {dag_id}", self._backfills.create_backfill, body)
+        return _plain(created)
 
     def backfills(self, dag_id: str) -> list[dict[str, Any]]:
         """The DAG's backfills, newest first."""
-        params = {"dag_id": dag_id, "order_by": "-id"}
-        return self._call("GET", "/api/v2/backfills", params=params)["backfills"]
+        page = self._call(
+            f"backfills of {dag_id}", self._backfills.list_backfills, dag_id, order_by=["-id"]
+        )
+        return [_plain(backfill) for backfill in page.backfills]
+
+    def _backfill(self, backfill_id: int) -> dict[str, Any]:
+        what = f"backfill {backfill_id}"
+        return _plain(self._call(what, self._backfills.get_backfill, backfill_id))
 
     def wait_backfill(self, backfill_id: int, timeout: float = 600.0, poll: float = 2.0) -> dict:
         """Block until the scheduler marks the backfill complete (every run finished)."""
-        deadline = time.monotonic() + timeout
-        while not (backfill := self._call("GET", f"/api/v2/backfills/{backfill_id}"))[
-            "completed_at"
-        ]:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"backfill {backfill_id} not complete after {timeout:.0f} s")
-            time.sleep(poll)
-        return backfill
+        return _poll(
+            lambda: self._backfill(backfill_id),
+            until=lambda backfill: bool(backfill["completed_at"]),
+            timeout=timeout,
+            every=poll,
+            on_timeout=lambda _: TimeoutError(
+                f"backfill {backfill_id} not complete after {timeout:.0f} s"
+            ),
+        )
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
         """A task try's log as text (the API's structured events, one per line)."""
-        path = (
-            f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id)}/taskInstances/"
-            f"{quote(task_id)}/logs/{try_number}"
+        answer = self._call(
+            f"log of {dag_id}/{run_id}/{task_id} try {try_number}",
+            self._tasks.get_log,
+            dag_id,
+            run_id,
+            task_id,
+            try_number,
+            accept="application/json",
         )
-        content = self._call("GET", path, headers={"Accept": "application/json"})["content"]
-        return "\n".join(_log_line(line) for line in content)
+        content = answer.content.actual_instance or []
+        lines = [line if isinstance(line, str) else line.to_dict() for line in content]
+        return "\n".join(_log_line(line) for line in lines)
 
     def wait(self, dag_id: str, run_id: str, timeout: float = 600.0, poll: float = 2.0) -> str:
         """Block until the run finishes; its final state. Raises DagRunFailed (failed tasks and
         the end of their logs) on failure, TimeoutError when it is still going."""
-        deadline = time.monotonic() + timeout
-        while (state := self.run(dag_id, run_id)["state"]) not in FINISHED:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"DAG run {dag_id}/{run_id} still {state} after {timeout:.0f} s")
-            time.sleep(poll)
+        state = _poll(
+            lambda: self.run(dag_id, run_id)["state"],
+            until=lambda state: state in FINISHED,
+            timeout=timeout,
+            every=poll,
+            on_timeout=lambda state: TimeoutError(
+                f"DAG run {dag_id}/{run_id} still {state} after {timeout:.0f} s"
+            ),
+        )
         if state == "failed":
             failed = {
                 ti["task_id"]: self._tail(dag_id, run_id, ti)
@@ -208,3 +290,6 @@ class AirflowClient:
         except AirflowError as err:
             return f"(log unavailable: {err})"
         return "\n".join(text.splitlines()[-lines:])
+
+
+_poll = poll  # the methods' `poll` argument (seconds between asks) shadows the helper's name

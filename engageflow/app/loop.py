@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from dags.support.rest import AirflowClient
+from engageflow.polling import poll
 from engageflow.settings import Settings
 from engageflow.summary import day_summary
 
@@ -90,14 +91,16 @@ def _run_ids(client: AirflowClient, dag_id: str) -> set[str]:
 
 def _new_runs(client: AirflowClient, dag_id: str, before: set[str], deadline: float) -> list[str]:
     """Runs of `dag_id` that appeared since `before`; waits for the scheduler to create one."""
-    while time.monotonic() < deadline:
-        new = [run["dag_run_id"] for run in client.runs(dag_id) if run["dag_run_id"] not in before]
-        if new:
-            return new
-        time.sleep(1.0)
-    raise LoopError(
-        f"no {dag_id} run appeared: is the scheduler running (`engageflow status`), "
-        f"and is {dag_id} unpaused?"
+    return poll(
+        lambda: [
+            run["dag_run_id"] for run in client.runs(dag_id) if run["dag_run_id"] not in before
+        ],
+        timeout=deadline - time.monotonic(),
+        every=1.0,
+        on_timeout=lambda _: LoopError(
+            f"no {dag_id} run appeared: is the scheduler running (`engageflow status`), "
+            f"and is {dag_id} unpaused?"
+        ),
     )
 
 

@@ -6,7 +6,6 @@ import shlex
 import signal
 import socket
 import subprocess
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ import psutil
 
 from engageflow.app.stack.record import Record, load, record_file, save
 from engageflow.app.stack.services import REPO_ROOT, Service, log_path, services
+from engageflow.polling import poll
 from engageflow.processes import stop_group
 from engageflow.settings import Settings
 
@@ -98,29 +98,27 @@ def _wait_healthy(
     wanted: list[Service], records: dict[str, Record], started: set[str], timeout: float
 ) -> None:
     pending = {service.name: service for service in wanted}
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=3, trust_env=False) as client:
-        while True:
-            for name, service in list(pending.items()):
-                record = records[name]
-                if name in started and record.leader() is None:
-                    raise StackError(
-                        f"{name} exited during start-up; the end of {record.log}:\n"
-                        + log_tail(record.log)
-                    )
-                if _healthy(client, service):
-                    del pending[name]
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                tails = "\n".join(
-                    f"{name} ({records[name].log}):\n{log_tail(records[name].log)}"
-                    for name in pending
-                )
+
+    def all_healthy(client: httpx.Client) -> bool:
+        for name, service in list(pending.items()):
+            record = records[name]
+            if name in started and record.leader() is None:
                 raise StackError(
-                    f"not healthy after {timeout:.0f} s: {', '.join(pending)}\n{tails}"
+                    f"{name} exited during start-up; the end of {record.log}:\n"
+                    + log_tail(record.log)
                 )
-            time.sleep(1)
+            if _healthy(client, service):
+                del pending[name]
+        return not pending
+
+    def not_healthy(_: object) -> StackError:
+        tails = "\n".join(
+            f"{name} ({records[name].log}):\n{log_tail(records[name].log)}" for name in pending
+        )
+        return StackError(f"not healthy after {timeout:.0f} s: {', '.join(pending)}\n{tails}")
+
+    with httpx.Client(timeout=3, trust_env=False) as client:
+        poll(lambda: all_healthy(client), timeout=timeout, every=1.0, on_timeout=not_healthy)
 
 
 def up(settings: Settings, timeout: float = 300.0) -> list[ServiceStatus]:
