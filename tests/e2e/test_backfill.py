@@ -34,7 +34,8 @@ from engageflow.settings import Settings, child_env
 from engageflow.simulator import POLICIES
 from expectations.quarantine import REPORT_FILE
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+# A stack start and a backfill of several days: past the suite's 600 s on a busy 2-core machine.
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1200)]
 
 DAG = "ingest_events"
 DAYS = [date(2026, 1, 1) + timedelta(days=n) for n in range(3)]
