@@ -35,7 +35,7 @@ from engageflow.simulator import POLICIES
 from expectations.quarantine import REPORT_FILE
 
 # A stack start and a backfill of several days: past the suite's 600 s on a busy 2-core machine.
-pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1500)]
 
 DAG = "ingest_events"
 DAYS = [date(2026, 1, 1) + timedelta(days=n) for n in range(3)]
@@ -124,7 +124,7 @@ def rest_backfilled(postgres: Settings) -> dict[str, dict]:
     """The three days backfilled over REST (the UI's Backfill dialog) on PostgreSQL: runs by day."""
     with AirflowClient.from_settings(postgres) as airflow:
         created = airflow.backfill(DAG, DAYS[0], DAYS[-1])
-        _report("REST backfill", airflow.wait_backfill(created["id"], timeout=400))
+        _report("REST backfill", airflow.wait_backfill(created["id"], timeout=600))
         runs = _backfill_runs(airflow)
         for run in runs:
             assert airflow.wait(DAG, run["dag_run_id"], timeout=10) == "success"
@@ -142,7 +142,7 @@ def backfilled(stack: Settings) -> dict[str, dict]:
     subprocess.run(argv, env=child_env(stack), check=True)
     with AirflowClient.from_settings(stack) as airflow:
         [backfill] = airflow.backfills(DAG)
-        _report("CLI backfill", airflow.wait_backfill(backfill["id"], timeout=400))
+        _report("CLI backfill", airflow.wait_backfill(backfill["id"], timeout=600))
         runs = _backfill_runs(airflow)
         for run in runs:  # raises with the failed tasks' logs
             assert airflow.wait(DAG, run["dag_run_id"], timeout=10) == "success"
@@ -200,7 +200,7 @@ def test_a_reprocessing_backfill_over_rest_rewrites_the_same_bytes(
     with AirflowClient.from_settings(stack) as airflow:
         created = airflow.backfill(DAG, DAYS[0], DAYS[-1], reprocess="completed")
         assert created["reprocess_behavior"] == "completed"
-        _report("reprocessing backfill", airflow.wait_backfill(created["id"], timeout=400))
+        _report("reprocessing backfill", airflow.wait_backfill(created["id"], timeout=600))
         runs = {_interval_day(run).isoformat(): run for run in _backfill_runs(airflow)}
         for run in runs.values():
             assert airflow.wait(DAG, run["dag_run_id"], timeout=10) == "success"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -69,9 +70,18 @@ def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Setting
         ]
         assert conn.laddr.ip == "127.0.0.1"
     # Every process leads a group of its own, recorded with its start time.
-    for record in load(embedded).values():
+    records = load(embedded)
+    for record in records.values():
         assert record.pgid == record.pid and record.leader() is not None
         assert Path(record.log).is_file()
+    # The scheduler runs tasks, which call the api-server: it starts once that one answers.
+    serving = next(
+        line
+        for line in Path(records["airflow-api-server"].log).read_text().splitlines()
+        if "Uvicorn running on" in line
+    )
+    answered = datetime.fromisoformat(serving.split()[0].replace("Z", "+00:00")).timestamp()
+    assert records["airflow-scheduler"].create_time >= answered
 
 
 def test_secrets_are_private_and_never_logged(embedded: Settings) -> None:

@@ -138,8 +138,13 @@ def up(settings: Settings, timeout: float = 300.0) -> list[ServiceStatus]:
     if airflow:
         _migrate(settings, airflow[0])
     started: set[str] = set()
+    by_name = {service.name: service for service in wanted}
     try:
-        for service in todo:
+        # Services that wait for others start last, once those answer.
+        for service in sorted(todo, key=lambda service: bool(service.after)):
+            if service.after:
+                needed = [by_name[name] for name in service.after]
+                _wait_healthy(needed, records, started, timeout)
             if service.prepare is not None:
                 service.prepare()
             records[service.name] = _start(settings, service)

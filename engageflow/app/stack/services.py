@@ -11,6 +11,7 @@ from engageflow.settings import Settings, child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 AIRFLOW_HEALTH = "/api/v2/monitor/health"
+API_SERVER = "airflow-api-server"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Service:
     port: tuple[str, int, str] | None = None  # (host, port, the env var that sets the port)
     prepare: Callable[[], object] | None = field(default=None, repr=False)
     probe: Callable[[], bool] | None = field(default=None, repr=False)  # health without HTTP
+    after: tuple[str, ...] = ()  # services that must be healthy before this one starts
 
 
 def stack_dir(settings: Settings) -> Path:
@@ -52,7 +54,7 @@ def airflow_services(settings: Settings) -> list[Service]:
     # --skip-serve-logs: the log servers bind 0.0.0.0 on fixed ports; the api-server reads task
     # logs from the shared Airflow home instead.
     commands = {
-        "airflow-api-server": (
+        API_SERVER: (
             ["api-server", "--host", config.host, "--port", str(config.port)],
             "metadatabase",
         ),
@@ -60,6 +62,9 @@ def airflow_services(settings: Settings) -> list[Service]:
         "airflow-dag-processor": (["dag-processor"], "dag_processor"),
         "airflow-triggerer": (["triggerer", "--skip-serve-logs"], "triggerer"),
     }
+    # What runs tasks waits for the api-server: a task started before its execution API answers
+    # fails with "Connection refused" and waits out a retry (seen on a busy machine).
+    runs_tasks = {"airflow-scheduler": (API_SERVER,)}
     components = [
         Service(
             name,
@@ -68,9 +73,8 @@ def airflow_services(settings: Settings) -> list[Service]:
             url,
             health,
             key,
-            (config.host, config.port, "ENGAGEFLOW_AIRFLOW__PORT")
-            if name == "airflow-api-server"
-            else None,
+            (config.host, config.port, "ENGAGEFLOW_AIRFLOW__PORT") if name == API_SERVER else None,
+            after=runs_tasks.get(name, ()),
         )
         for name, (args, key) in commands.items()
     ]
@@ -91,6 +95,7 @@ def celery_worker_service(settings: Settings, env: dict[str, str]) -> Service:
         f"celery node {node}",  # nothing to open; Flower is not started
         None,
         probe=lambda: worker_answers(broker, node),
+        after=(API_SERVER,),
     )
 
 
