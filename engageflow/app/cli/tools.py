@@ -15,10 +15,9 @@ app = typer.Typer()
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def airflow(ctx: typer.Context) -> None:
     """Run an `airflow` command against this project's Airflow home, e.g. `dags list`."""
-    from dags.support.auth import run_airflow
+    from dags.support.auth import run_airflow_command
 
-    result = run_airflow(get_settings(), *ctx.args, check=False)
-    raise typer.Exit(result.returncode)
+    raise typer.Exit(run_airflow_command(get_settings(), list(ctx.args)))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
