@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from engageflow import lake, schema
+from engageflow.errors import StorageError
 from engageflow.importer.checks import Checked, TimeRules, check_rows
 from engageflow.importer.mapping import ColumnMapping
 from engageflow.importer.source import read_source
@@ -53,11 +54,24 @@ def import_events(
     key = load_key(settings)  # after the checks: a refused file leaves no key file behind
     events = to_events(path, source.frame, checked, mapping, key, source_tag)
     days = event_days(events)
-    written = []
-    for day in sorted(set(days)):
-        chunk = events.filter(pa.array(days == day)).sort_by(TIME_ORDER)
-        folder = lake.partition_dir(settings.root, "landing", "events", day)
-        written.append(lake.write_atomic(chunk, folder / f"{source_tag}.parquet"))
+    written: list[Path] = []
+    created: list[Path] = []
+    try:
+        for day in sorted(set(days)):
+            chunk = events.filter(pa.array(days == day)).sort_by(TIME_ORDER)
+            target = lake.partition_dir(settings.root, "landing", "events", day)
+            target = target / f"{source_tag}.parquet"
+            existed = target.exists()
+            written.append(lake.write_atomic(chunk, target))
+            if not existed:
+                created.append(target)
+    except StorageError:
+        # A refused write (disk full, a file where a folder should be) on day N must not leave
+        # days 1..N-1 landed: the import is all or nothing. Files an earlier import of the same
+        # source landed hold the same bytes and stay.
+        for done in created:
+            done.unlink(missing_ok=True)
+        raise
     return Imported(source.rows, source.blank, events.num_rows, written)
 
 

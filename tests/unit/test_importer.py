@@ -249,3 +249,25 @@ def test_cli_exits_2_with_the_reason_and_checks_the_timezone(
     assert runner.invoke(app, [*args, "--timezone", "Nowhere/Land"]).exit_code == 2
     assert runner.invoke(app, [*args, "--timezone", "UTC"]).exit_code == 0
     assert runner.invoke(app, [*args, "--event-value", "wink"]).exit_code == 2
+
+
+def test_a_refused_write_lands_nothing_and_the_cli_says_where(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from engageflow.app.cli import app
+
+    blocked = settings.root / "landing" / "events" / "date=2026-02-02"
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the second day's folder should be")
+    args = ["import-events", str(_write(tmp_path, EVENT_LOG)), "--user", "uid", "--item"]
+    args += ["content", "--timestamp", "when", "--event", "action", "--dwell", "secs"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)  # typer.Exit, not a traceback
+    assert "date=2026-02-02" in result.stdout and "Nothing was written" in result.stdout
+    assert _landed(settings) == []  # the first day, written before the refusal, is gone too
+    blocked.unlink()
+    assert CliRunner().invoke(app, args).exit_code == 0
+    assert [p.parent.name for p in _landed(settings)] == ["date=2026-02-01", "date=2026-02-02"]

@@ -70,6 +70,7 @@ def import_events(
     ] = None,
 ) -> None:
     """Import real logs into the landing zone; users are pseudonymized before storage."""
+    from engageflow.errors import StorageError
     from engageflow.importer import ColumnMapping, ImportInputError, parse_zone
     from engageflow.importer import import_events as run
 
@@ -91,6 +92,9 @@ def import_events(
         reason = escape(str(err))  # values from the file are text, not rich markup
         console.print(f"[red]import failed, nothing was written:[/red] {reason}", soft_wrap=True)
         raise typer.Exit(2) from None
+    except StorageError as err:  # the data dir, not the file: exit 1, like other failures
+        console.print(f"[red]import failed:[/red] {escape(str(err))}", soft_wrap=True)
+        raise typer.Exit(1) from None
     console.print(f"imported {done.rows - done.blank:,} rows as {done.events:,} events into:")
     for path in done.files:
         console.print(f"  {path}")
