@@ -32,11 +32,13 @@ class Decision:
 def route(
     user_id: str, models: dict[str, LoadedModel], config: ServingConfig
 ) -> LoadedModel | None:
-    """The model for this user: the challenger for the sticky canary share, else the champion."""
+    """The model for this user: the challenger for the sticky canary share, else the champion.
+    Without a champion there is nothing to test a challenger against: no user gets it."""
     challenger, champion = models.get("challenger"), models.get("champion")
     if (
         challenger is not None
-        and (champion is None or challenger.version != champion.version)
+        and champion is not None
+        and challenger.version != champion.version
         and in_canary(user_id, config.canary_share, config.canary_salt)
     ):
         return challenger

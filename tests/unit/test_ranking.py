@@ -82,3 +82,5 @@ def test_canary_share_goes_to_the_challenger(models) -> None:
     same = {"champion": models["champion"], "challenger": models["champion"]}
     assert all(route(u, same, config).alias == "champion" for u in users[:200])
     assert route("u1", {}, config) is None
+    alone = {"challenger": models["challenger"]}  # no champion: the challenger never serves
+    assert all(route(u, alone, config) is None for u in users[:200])
