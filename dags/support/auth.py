@@ -16,14 +16,6 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_result,
-    stop_after_attempt,
-    wait_exponential,
-)
-
 from dags.support.env import airflow_env
 from engageflow.settings import Settings, child_env
 
@@ -97,50 +89,28 @@ def run_airflow(
     *args: str,
     check: bool = True,
     extra_env: Mapping[str, str] | None = None,
-    stderr: int | None = None,
+    program: list[str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the `airflow` CLI with the project's environment (plus `extra_env`), including the
     login and shared secrets, so components started this way (docker-compose) agree."""
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     env = {**child_env(settings), **airflow_server_env(settings), **(extra_env or {})}
-    airflow = Path(sys.executable).with_name("airflow")
-    return subprocess.run([str(airflow), *args], env=env, check=check, stderr=stderr, text=True)
+    program = program or [str(Path(sys.executable).with_name("airflow"))]
+    return subprocess.run([*program, *args], env=env, check=check)
 
 
-# `airflow backfill create` on SQLite beside a running scheduler can fail at once with "database
-# is locked": a transaction that read before another process wrote cannot wait for the lock
-# (SQLite's busy snapshot; seen on 2 of 3 CI runs). Airflow then deletes the partial backfill
-# "so the user can retry" (airflow/models/backfill.py, _cleanup_partial_backfill): we do.
-RETRIED_ON_LOCK = ("backfill", "create")
-LOCK_ATTEMPTS = 5
-
-
-def _locked(result: subprocess.CompletedProcess) -> bool:
-    return result.returncode != 0 and "database is locked" in (result.stderr or "")
+# `airflow backfill create` on SQLite beside a running scheduler failed at once with "database
+# is locked" on 2 of 3 CI runs, and again on each of 5 retries: between two dag runs it reads,
+# the scheduler writes (it starts on the first run), and a SQLite transaction that read before
+# another process wrote cannot wait for the lock. Its transactions begin IMMEDIATE instead
+# (dags/support/sqlite_cli.py), so they wait for the lock (60 s, compat.py) before reading.
+IMMEDIATE_COMMANDS = (("backfill", "create"),)
 
 
 def run_airflow_command(settings: Settings, args: list[str]) -> int:
-    """`engageflow airflow ARGS`: the airflow CLI; a backfill refused by a lock is retried."""
-    if tuple(args[:2]) != RETRIED_ON_LOCK:
-        return run_airflow(settings, *args, check=False).returncode
-
-    def attempt() -> subprocess.CompletedProcess:
-        result = run_airflow(settings, *args, check=False, stderr=subprocess.PIPE)
-        sys.stderr.write(result.stderr)
-        return result
-
-    def announce(state: RetryCallState) -> None:
-        print(
-            f"airflow backfill create: the database was locked (attempt {state.attempt_number} "
-            f"of {LOCK_ATTEMPTS}); Airflow removed the partial backfill, trying again",
-            file=sys.stderr,
-        )
-
-    retrying = Retrying(
-        stop=stop_after_attempt(LOCK_ATTEMPTS),
-        wait=wait_exponential(multiplier=2, max=30),
-        retry=retry_if_result(_locked),
-        before_sleep=announce,
-        retry_error_callback=lambda state: state.outcome.result(),
-    )
-    return retrying(attempt).returncode
+    """`engageflow airflow ARGS`: the airflow CLI, with a backfill's writes waiting on SQLite."""
+    on_sqlite = (settings.airflow.sql_alchemy_conn or "sqlite").startswith("sqlite")
+    if on_sqlite and tuple(args[:2]) in IMMEDIATE_COMMANDS:
+        program = [sys.executable, "-m", "dags.support.sqlite_cli"]
+        return run_airflow(settings, *args, check=False, program=program).returncode
+    return run_airflow(settings, *args, check=False).returncode

@@ -22,6 +22,7 @@ import urllib3
 from airflow_client import client as af
 from airflow_client.client.exceptions import ApiException, UnauthorizedException
 
+from dags.support.compat import SQLITE_CONNECT_ARGS
 from engageflow.polling import poll
 from engageflow.settings import Settings
 
@@ -77,11 +78,18 @@ def _log_line(line: str | dict[str, Any]) -> str:
     return " | ".join([str(line.get("event", "")), *errors])
 
 
+# On SQLite a write may wait for the database lock up to pysqlite's timeout before the api-server
+# answers (a PATCH timed out at 30 s on CI); the client waits longer than that.
+ANSWER_TIMEOUT_S = SQLITE_CONNECT_ARGS["timeout"] + 30.0
+
+
 class AirflowClient:
     """Bearer-token client over `airflow_client.client`; logs in at `POST /auth/token` when it
     has no token or the API answers 401 (expired), once per call."""
 
-    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30.0):
+    def __init__(
+        self, base_url: str, username: str, password: str, timeout: float = ANSWER_TIMEOUT_S
+    ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._login = {"username": username, "password": password}
