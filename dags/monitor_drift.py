@@ -5,8 +5,9 @@ Runs whenever ingest_events updates the lake (asset `engageflow.lake.events`) fo
 named in the asset events, or manually with the conf `{"day": "YYYY-MM-DD"}`. Snapshots go to
 the Evidently workspace, HTML, summary.json and ab.json to <data_dir>/monitoring/date=D/.
 
-- A/B: `promote` makes the challenger champion, `roll_back` removes the challenger alias,
-  `keep_testing` does nothing (monitoring/promotion.py; moves journaled with the readout).
+- A/B: `promote` makes the challenger champion, `roll_back` and `keep_champion` remove the
+  challenger alias, `keep_testing` does nothing (monitoring/promotion.py; moves journaled with
+  the readout).
 - Training: with no champion yet, once the lake holds a trainable window ending on D,
   `{"end": D, "reason": "bootstrap: no champion yet", "train_days": n}` (run id bootstrap__D);
   otherwise a drift verdict on D-1 (test_days before D) outside the cooldown gives

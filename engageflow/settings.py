@@ -276,11 +276,14 @@ class MonitoringConfig(Section):
     baseline_days: int = Field(default=3, ge=1)
     baseline_lookback_days: int = Field(default=14, ge=1)
     cooldown_days: int = Field(default=3, ge=0)  # one retrain per drift episode
-    # A/B readout of canary vs champion (per-user good-engagement rate).
+    # A/B readout of canary vs champion (per-user good-engagement rate), a sequential test
+    # (mSPRT) over every day the canary served the challenger: valid under daily looks.
     ab_min_users: int = Field(default=200, ge=2)
-    ab_alpha: float = Field(default=0.05, gt=0, lt=1)
-    ab_bootstrap_samples: int = Field(default=2000, ge=100)
+    ab_alpha: float = Field(default=0.05, gt=0, lt=1)  # false promotions over the whole test
+    ab_expected_lift: float = Field(default=0.10, gt=0)  # relative lift the test is tuned to
     ab_min_lift: float = Field(default=0.0)  # promote only above this difference of means
+    ab_bad_margin: float = Field(default=0.0, ge=0)  # guardrail: bad-rate rise that rolls back
+    ab_max_days: int = Field(default=14, ge=1)  # then the champion stays, the challenger goes
 
 
 class Settings(BaseSettings):

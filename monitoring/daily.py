@@ -19,6 +19,7 @@ import pandas as pd
 from engageflow.settings import Settings
 from monitoring import reports
 from monitoring.ab import ab_readout, arm_versions
+from monitoring.ab_window import experiment_window
 from monitoring.baseline import Baseline, served_baseline
 from monitoring.champion import Champion, find_champion, reference_frame
 from monitoring.sampling import stratified_sample
@@ -129,16 +130,22 @@ def publish(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def readout(settings: Settings, impressions: pd.DataFrame) -> dict[str, Any]:
+def readout(settings: Settings, impressions: pd.DataFrame, days: int = 1) -> dict[str, Any]:
     """The A/B readout of canary vs champion, with the versions that served each arm."""
-    ab = ab_readout(impressions, settings.monitoring, seed_of(settings)).to_dict()
+    ab = ab_readout(impressions, settings.monitoring, days).to_dict()
     return {**ab, "versions": arm_versions(impressions)}
+
+
+def day_readout(settings: Settings, day: date, impressions: pd.DataFrame) -> dict[str, Any]:
+    """The readout of `day`, pooled over every day the canary served the challenger so far."""
+    pooled, days = experiment_window(settings, day, impressions)
+    return readout(settings, pooled, days)
 
 
 def without_champion(settings: Settings, day: date, impressions: pd.DataFrame) -> dict[str, Any]:
     """Before the first champion there is nothing to compare with: no drift, a summary only."""
     reason = "no champion yet: nothing to compare the day with"
-    ab = readout(settings, impressions)
+    ab = day_readout(settings, day, impressions)
     summary = {
         "day": day.isoformat(),
         "champion": None,
@@ -169,7 +176,7 @@ def monitor_day(settings: Settings, day: date) -> dict[str, Any]:
     good_rate = float(impressions["good"].mean()) if len(impressions) else None
     baseline = good_rate_baseline(settings, day, model, reference)
     verdict = drift_verdict(observe(values, good_rate, baseline), settings.monitoring)
-    ab = readout(settings, impressions)
+    ab = day_readout(settings, day, impressions)
     summary = {
         "day": day.isoformat(),
         "champion": model.version,

@@ -29,8 +29,9 @@ def read_readout(settings: Settings, day: date) -> dict[str, Any]:
 
 
 def act_on_readout(settings: Settings, day: date) -> dict[str, Any]:
-    """Apply the day's decision: `promote` makes the challenger champion, `roll_back` removes
-    the challenger alias, `keep_testing` does nothing. Returns what was done and why."""
+    """Apply the day's decision: `promote` makes the challenger champion, `roll_back` and
+    `keep_champion` (the horizon passed) remove the challenger alias, `keep_testing` does
+    nothing. Returns what was done and why."""
     readout = read_readout(settings, day)
     decision = readout["decision"]
     challenger = alias_version(settings, CHALLENGER)
@@ -49,4 +50,5 @@ def act_on_readout(settings: Settings, day: date) -> dict[str, Any]:
         move_alias(settings, CHALLENGER, None, "retire", f"v{challenger} became champion", ACTOR)
         return {**done, "action": "promoted", "why": reason}
     move_alias(settings, CHALLENGER, None, "ab", reason, ACTOR)
-    return {**done, "action": "rolled_back", "why": reason}
+    action = "kept_champion" if decision == "keep_champion" else "rolled_back"
+    return {**done, "action": action, "why": reason}
