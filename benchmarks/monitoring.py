@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import load_average, write_results
+from engageflow.sampling import stratified_sample
 from engageflow.settings import MonitoringConfig
 from monitoring.reports import drift_snapshot, metric_values
-from monitoring.sampling import stratified_sample
 from monitoring.verdict import Observed, drift_verdict
 
 ROWS = 1_000_000

@@ -20,11 +20,11 @@ BLOCK = re.compile(
     r"(<!-- benchmarks\.readme: (?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /benchmarks\.readme -->)",
     re.DOTALL,
 )
-Table = dict[tuple[str, str], dict[str, str]]
+Table = dict[tuple[str, ...], dict[str, str]]
 
 
-def results_table(text: str) -> Table:
-    """The first table of a results page, by (first column, second column)."""
+def results_table(text: str, key_columns: int = 2) -> Table:
+    """The first table of a results page, by its first `key_columns` cells."""
     lines = [line for line in text.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     table = {}
@@ -34,7 +34,7 @@ def results_table(text: str) -> Table:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         if len(cells) != len(header) or cells == header:
             break  # the next table
-        table[(cells[0], cells[1])] = dict(zip(header, cells, strict=True))
+        table[tuple(cells[:key_columns])] = dict(zip(header, cells, strict=True))
     return table
 
 
@@ -42,8 +42,9 @@ def _ms(value: str) -> str:
     return f"{value} ms"
 
 
-def serving(table: Table) -> str:
+def serving(page: str) -> str:
     """The README's /rank table: chosen rows of docs/benchmarks/serving.md."""
+    table = results_table(page)
     chosen = [
         ("`/rank`, 1 worker, 50 req/s offered", ("/rank, 1 worker(s)", "50")),
         ("`/rank`, 2 workers, 300 req/s offered", ("/rank, 2 worker(s)", "300")),
@@ -64,7 +65,27 @@ def serving(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS: dict[str, Callable[[Table], str]] = {"serving": serving}
+AB_WORLD = "default (20,000 users, 5,000 req/day)"
+
+
+def ab_readout(page: str) -> str:
+    """The README's A/B table: the default world's rows of docs/benchmarks/ab_readout.md."""
+    table = results_table(page, key_columns=3)
+    lines = [
+        "| true lift | readout | promote | roll back | median days to decision |",
+        "|---|---|---|---|---|",
+    ]
+    for lift in ("+0%", "+10%", "-10%"):
+        for readout in ("mSPRT (ours)", "daily Welch (before)"):
+            row = table[(AB_WORLD, lift, readout)]
+            lines.append(
+                f"| {lift} | {readout} | {row['promote']} | {row['roll back']} | "
+                f"{row['median days to decision']} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: dict[str, Callable[[str], str]] = {"serving": serving, "ab_readout": ab_readout}
 
 
 def render(readme: str, results_dir: Path = RESULTS_DIR) -> str:
@@ -72,8 +93,8 @@ def render(readme: str, results_dir: Path = RESULTS_DIR) -> str:
 
     def rebuilt(match: re.Match) -> str:
         name = match["name"]
-        table = results_table((results_dir / f"{name}.md").read_text())
-        return match.group(1) + BLOCKS[name](table) + match.group(4)
+        page = (results_dir / f"{name}.md").read_text()
+        return match.group(1) + BLOCKS[name](page) + match.group(4)
 
     return BLOCK.sub(rebuilt, readme)
 

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# In every model's run: the sample of its training data that monitoring compares days with.
+# Read through the run id, so it cannot change after the run and needs no worker's disk.
+REFERENCE_ARTIFACT = "reference/train_sample.parquet"
 
 
 def tracking_uri(settings: Settings) -> str:
@@ -116,8 +119,10 @@ def log_training_run(
     artifacts: list[Path],
     input_example: Any,
     tags: dict[str, str],
+    reference: Path,
 ) -> tuple[str, str]:
-    """One MLflow run with params, metrics, plots and the model (xgboost flavour).
+    """One MLflow run with params, metrics, plots, the drift reference and the model (xgboost
+    flavour).
 
     Returns (run id, model URI). NaN metrics (e.g. calibration of a ranking objective) are
     left out rather than logged as NaN.
@@ -135,6 +140,7 @@ def log_training_run(
         mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
+        mlflow.log_artifact(str(reference), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))
         info = mlflow.xgboost.log_model(
             booster, name="model", signature=signature, input_example=example.head(5)
         )
@@ -191,3 +197,20 @@ def version_metric(settings: Settings, version: int, metric: str) -> float | Non
     client = connect(settings)
     run_id = client.get_model_version(settings.mlflow.registered_model, str(version)).run_id
     return client.get_run(run_id).data.metrics.get(metric) if run_id else None
+
+
+def run_file(settings: Settings, run_id: str, artifact: str, into: Path) -> Path | None:
+    """Download one artifact of a run into `into`; None when the run has no such artifact."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    connect(settings)
+    try:
+        local = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=artifact, dst_path=str(into)
+        )
+    except (MlflowException, OSError) as err:
+        if isinstance(err, OSError) or is_missing(err):
+            return None
+        raise
+    return Path(local)

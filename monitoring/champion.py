@@ -4,6 +4,7 @@ training data it learned from (the drift reference)."""
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,6 @@ class Champion:
     run_id: str
     feature_service: str
     features: list[str]
-    test_end: str  # names the training run's folder: <data_dir>/training/<test_end>/
-
-    def train_path(self, settings: Settings) -> Path:
-        return settings.root / "training" / self.test_end / "train.parquet"
 
 
 def find_champion(settings: Settings) -> Champion | None:
@@ -41,17 +38,20 @@ def find_champion(settings: Settings) -> Champion | None:
         run_id=run_id,
         feature_service=params["feature_service"],
         features=json.loads(params["features"]),
-        test_end=params["window.test_end"],
     )
 
 
 def reference_frame(settings: Settings, model: Champion) -> pd.DataFrame:
-    """The champion's training split (its features, labels and policy), read from its run dir."""
-    path = model.train_path(settings)
-    if not path.is_file():
-        raise DataError(
-            f"the training data of champion v{model.version} is gone ({path}): rerun "
-            f"`engageflow model train --end {model.test_end}` or promote a version whose run "
-            "folder is kept"
-        )
-    return pd.read_parquet(path, columns=["policy", "good", "bad", *model.features])
+    """The champion's drift reference (a sample of its training split: policy, labels and
+    features), read from its MLflow run."""
+    from engageflow.registry import REFERENCE_ARTIFACT, run_file
+
+    with tempfile.TemporaryDirectory() as into:
+        path = run_file(settings, model.run_id, REFERENCE_ARTIFACT, Path(into))
+        if path is None:
+            raise DataError(
+                f"champion v{model.version}'s run {model.run_id} has no {REFERENCE_ARTIFACT} "
+                "(it was trained before models logged their drift reference): train a new "
+                "model (`engageflow model train`) and promote it"
+            )
+        return pd.read_parquet(path, columns=["policy", "good", "bad", *model.features])

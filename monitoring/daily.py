@@ -16,13 +16,13 @@ from typing import Any
 
 import pandas as pd
 
+from engageflow.sampling import stratified_sample
 from engageflow.settings import Settings
 from monitoring import reports
 from monitoring.ab import ab_readout, arm_versions
 from monitoring.ab_window import experiment_window
 from monitoring.baseline import Baseline, served_baseline
 from monitoring.champion import Champion, find_champion, reference_frame
-from monitoring.sampling import stratified_sample
 from monitoring.served import (
     champion_scores,
     day_events,

@@ -2,13 +2,16 @@
 
 Each step is one call taking (settings, ...) and returning a small JSON-able dict (dates, paths,
 run ids, version numbers), so the DAG passes references, never DataFrames. Files of a run live
-in <data_dir>/training/<last test day>/ and a rerun of the same day replaces them.
+in <data_dir>/training/<last test day>/<run>/, a new folder per run: a rerun of the same day
+never touches another model's files. What monitoring needs later (the drift reference) is
+logged to the model's MLflow run, not read from this folder.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from engageflow import lake
 from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
 from engageflow.errors import DataError
 from engageflow.registry import (
+    REFERENCE_ARTIFACT,
     alias_version,
     code_version,
     load_booster,
@@ -27,6 +31,7 @@ from engageflow.registry import (
     record_verdict,
 )
 from engageflow.registry import register as register_version
+from engageflow.sampling import stratified_sample
 from engageflow.scoring import predict
 from engageflow.settings import Settings
 from training import baselines, metrics, plots
@@ -46,8 +51,13 @@ def seed_of(settings: Settings) -> int:
     return settings.training.seed if settings.training.seed is not None else settings.seed
 
 
-def run_dir(settings: Settings, window: dict[str, str]) -> Path:
-    return settings.root / "training" / window["test_end"]
+def run_dir(settings: Settings, run: str) -> Path:
+    """The folder of one training run (`run`, as in dataset["run"]: "<test_end>/<start>-<id>")."""
+    return settings.root / "training" / run
+
+
+def new_run(window: dict[str, str]) -> str:
+    return f"{window['test_end']}/{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def plan_window(settings: Settings, end: date, train_days: int | None = None) -> dict[str, str]:
@@ -72,7 +82,8 @@ def build_dataset(
     rows: a deliberately broken model, to show the gate refusing it.
     """
     days = Window.from_dict(window)
-    folder = run_dir(settings, window)
+    run = new_run(window)
+    folder = run_dir(settings, run)
     service = settings.training.feature_service
     truth = all(lake.partition_files(settings.root, "truth", "impressions", d) for d in days.test)
     paths, features = {}, []
@@ -86,6 +97,7 @@ def build_dataset(
         paths[split] = str(lake.write_atomic(table, folder / f"{split}.parquet"))
     return {
         "window": window,
+        "run": run,
         "paths": paths,
         "features": features,
         "feature_service": service,
@@ -121,7 +133,7 @@ def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
         settings.training,
         seed_of(settings),
     )
-    folder = run_dir(settings, dataset["window"])
+    folder = run_dir(settings, dataset["run"])
     path = folder / "model.json"
     with lake.atomic_path(path) as tmp:
         tmp.write_bytes(trained.booster.save_raw("json"))
@@ -180,7 +192,7 @@ def evaluate_model(
     if TRUTH_COLUMN in test.columns and test[TRUTH_COLUMN].notna().all():
         compared.append(Scores("oracle", baselines.oracle_scores(test), True))
     table = comparison_table(test, compared, config, seed_of(settings))
-    folder = run_dir(settings, dataset["window"]) / "evaluation"
+    folder = run_dir(settings, dataset["run"]) / "evaluation"
     folder.mkdir(parents=True, exist_ok=True)
     table.to_csv(folder / "comparison.csv")
     (folder / "comparison.md").write_text(table.round(4).to_markdown())
@@ -199,6 +211,16 @@ def evaluate_model(
         "baselines": table.drop(index="model").to_dict(orient="index"),
         "artifacts": [str(p) for p in artifacts],
     }
+
+
+def drift_reference(settings: Settings, dataset: dict[str, Any]) -> Path:
+    """A fixed-size sample of the train split (policy, labels, features), stratified by policy:
+    what monitoring compares served days with, logged to the model's run (REFERENCE_ARTIFACT)."""
+    columns = ["policy", "good", "bad", *dataset["features"]]
+    frame = pd.read_parquet(dataset["paths"]["train"], columns=columns)
+    sample = stratified_sample(frame, "policy", settings.monitoring.sample_size, seed_of(settings))
+    path = run_dir(settings, dataset["run"]) / REFERENCE_ARTIFACT
+    return lake.write_atomic(pa.Table.from_pandas(sample, preserve_index=False), path)
 
 
 def register_model(
@@ -243,6 +265,7 @@ def register_model(
         [Path(p) for p in evaluation["artifacts"]],
         example,
         tags,
+        drift_reference(settings, dataset),
     )
     version = register_version(settings, uri, run_id)
     why = f"{reason}: trained on {window['train_start']}..{window['train_end']} (run {run_id})"

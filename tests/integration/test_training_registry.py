@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import tempfile
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -11,8 +15,15 @@ from worlds import featured_lake
 
 from engageflow.aliases import CHALLENGER, CHAMPION, champion_stack, moves, promote, rollback
 from engageflow.errors import DataError
-from engageflow.registry import alias_version, connect, tracking_uri
+from engageflow.registry import (
+    REFERENCE_ARTIFACT,
+    alias_version,
+    connect,
+    run_file,
+    tracking_uri,
+)
 from engageflow.settings import Settings
+from monitoring.champion import find_champion, reference_frame
 from training import pipeline
 
 pytestmark = pytest.mark.integration
@@ -110,6 +121,33 @@ def test_a_run_logs_what_reproduces_it(world: Settings) -> None:
     booster = mlflow.xgboost.load_model(uri)
     info = mlflow.models.get_model_info(uri)
     assert [c.name for c in info.signature.inputs.inputs] == booster.feature_names
-    test = pd.read_parquet(settings.root / "training" / "2026-01-07" / "test.parquet")
+    (test_split,) = (settings.root / "training" / "2026-01-07").glob("*/test.parquet")
+    test = pd.read_parquet(test_split)
     scores = booster.inplace_predict(test[booster.feature_names])
     assert scores.min() > 0 and scores.max() < 1  # probabilities, not labels
+
+
+def test_references_live_in_the_run_and_a_rerun_never_changes_them(world: Settings) -> None:
+    settings = world
+    pipeline.run_all(settings, date(2026, 1, 7))
+    champion = find_champion(settings)
+    with tempfile.TemporaryDirectory() as into:
+        before = run_file(settings, champion.run_id, REFERENCE_ARTIFACT, Path(into)).read_bytes()
+    reference = reference_frame(settings, champion)
+    assert list(reference.columns) == ["policy", "good", "bad", *champion.features]
+    assert 0 < len(reference) <= settings.monitoring.sample_size
+
+    again = pipeline.run_all(settings, date(2026, 1, 7))  # the same day: a new run and folder
+    assert again["version"] == 2
+    assert len(list((settings.root / "training" / "2026-01-07").iterdir())) == 2
+    shutil.rmtree(settings.root / "training")  # monitoring needs no training run's folder
+    with tempfile.TemporaryDirectory() as into:
+        after = run_file(settings, champion.run_id, REFERENCE_ARTIFACT, Path(into)).read_bytes()
+    assert after == before
+    pd.testing.assert_frame_equal(reference_frame(settings, champion), reference)
+
+    client = connect(settings)
+    bare = client.create_run(client.get_run(champion.run_id).info.experiment_id)
+    legacy = dataclasses.replace(champion, run_id=bare.info.run_id)
+    with pytest.raises(DataError, match=r"has no reference/train_sample\.parquet"):
+        reference_frame(settings, legacy)

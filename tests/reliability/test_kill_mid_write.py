@@ -24,7 +24,7 @@ from feature_repo.backfill import backfill
 from feature_repo.offline import build_offline
 from feature_repo.store import feature_store
 from feature_repo.tables import VIEWS
-from training.pipeline import build_dataset, fit_model, plan_window
+from training.pipeline import build_dataset, fit_model, plan_window, run_dir
 
 pytestmark = pytest.mark.integration
 
@@ -109,7 +109,7 @@ def dataset(settings: Settings) -> dict:
 def test_killed_model_write_leaves_no_model_and_the_retry_equals_a_clean_fit(
     settings: Settings, dataset: dict, tmp_path
 ) -> None:
-    model = settings.root / "training" / dataset["window"]["test_end"] / "model.json"
+    model = run_dir(settings, dataset["run"]) / "model.json"
     temp = str(model.parent / ".model.json.*")
     written = kill_mid_write(settings, "train", temp, dataset=dataset)
     assert written.parent == model.parent and written.stat().st_size > 0

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engageflow.sampling import allocate, stratified_sample
 from engageflow.settings import MonitoringConfig, Settings
-from monitoring.sampling import allocate, stratified_sample
 from monitoring.stored import monitoring_dir
 from monitoring.triggers import (
     BOOTSTRAP_REASON,
