@@ -33,10 +33,13 @@ def test_versions_aliases_and_history_live_in_postgres(postgres_settings: Settin
     settings = postgres_settings
     train, valid = impressions(200, 10, seed=1), impressions(200, 10, seed=2)
     trained = train_model(train, valid, FEATURES, settings.training, seed=3)
+    reference = settings.root / "reference.parquet"
+    settings.root.mkdir(parents=True, exist_ok=True)
+    train.to_parquet(reference)
     versions = []
     for _ in range(2):
         run_id, uri = log_training_run(
-            settings, trained.booster, {"seed": 3}, {"auc": 0.7}, [], train[FEATURES], {}
+            settings, trained.booster, {"seed": 3}, {"auc": 0.7}, [], train[FEATURES], {}, reference
         )
         versions.append(register(settings, uri, run_id))
         promote(settings, versions[-1], f"version {versions[-1]} by hand", "tester")
