@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import urllib3
 from airflow_client import client as af
 from airflow_client.client.exceptions import ApiException, UnauthorizedException
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
 from dags.support.compat import SQLITE_CONNECT_ARGS
 from engageflow.polling import poll
@@ -83,6 +84,19 @@ def _log_line(line: str | dict[str, Any]) -> str:
 ANSWER_TIMEOUT_S = SQLITE_CONNECT_ARGS["timeout"] + 30.0
 
 
+DATABASE_ATTEMPTS = 3
+DATABASE_WAIT_S = 5.0
+
+
+def _database_busy(err: BaseException) -> bool:
+    cause = err.__cause__
+    return (
+        isinstance(cause, ApiException)
+        and cause.status in (500, 503)
+        and "database" in (cause.body or "").lower()
+    )
+
+
 class AirflowClient:
     """Bearer-token client over `airflow_client.client`; logs in at `POST /auth/token` when it
     has no token or the API answers 401 (expired), once per call."""
@@ -138,7 +152,23 @@ class AirflowClient:
         self._config.access_token = json.loads(answer.data)["access_token"]
         return self._config.access_token
 
-    def _call(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _call(
+        self, what: str, method: Callable[..., T], *args: Any, idempotent: bool = False, **kwargs
+    ) -> T:
+        """`_answer`, tried again when an idempotent request met a database the api-server
+        could not lock in time (HTTP 500/503 "Database error"/"Database is locked" on SQLite
+        under load, seen on CI)."""
+        if not idempotent:
+            return self._answer(what, method, *args, **kwargs)
+        retrying = Retrying(
+            retry=retry_if_exception(_database_busy),
+            stop=stop_after_attempt(DATABASE_ATTEMPTS),
+            wait=wait_fixed(DATABASE_WAIT_S),
+            reraise=True,
+        )
+        return retrying(self._answer, what, method, *args, **kwargs)
+
+    def _answer(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`method(*args, **kwargs)` with a token (one re-login on 401); an HTTP error becomes
         an AirflowError naming the request, the status and the API's explanation."""
         if self._config.access_token is None:
@@ -178,7 +208,11 @@ class AirflowClient:
         return _plain(run)
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return _plain(self._call(f"run {dag_id}/{run_id}", self._runs.get_dag_run, dag_id, run_id))
+        return _plain(
+            self._call(
+                f"run {dag_id}/{run_id}", self._runs.get_dag_run, dag_id, run_id, idempotent=True
+            )
+        )
 
     def runs(self, dag_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The DAG's runs, newest first."""
@@ -188,6 +222,7 @@ class AirflowClient:
             dag_id,
             limit=limit,
             order_by=["-run_after"],
+            idempotent=True,
         )
         return [_plain(run) for run in page.dag_runs]
 
@@ -198,17 +233,20 @@ class AirflowClient:
             dag_id,
             run_id,
             limit=1000,
+            idempotent=True,
         )
         return [_plain(ti) for ti in page.task_instances]
 
     def dag(self, dag_id: str) -> dict[str, Any]:
         """The DAG as the API knows it (404, an AirflowError, until it has been parsed)."""
-        return _plain(self._call(f"DAG {dag_id}", self._dags.get_dag, dag_id))
+        return _plain(self._call(f"DAG {dag_id}", self._dags.get_dag, dag_id, idempotent=True))
 
     def pause(self, dag_id: str, paused: bool = True) -> dict[str, Any]:
         """Pause (or unpause) a DAG: a paused DAG gets no scheduled or asset-triggered runs."""
         body = af.DAGPatchBody(is_paused=paused)
-        return _plain(self._call(f"pause {dag_id}", self._dags.patch_dag, dag_id, body))
+        return _plain(
+            self._call(f"pause {dag_id}", self._dags.patch_dag, dag_id, body, idempotent=True)
+        )
 
     def backfill(
         self,
@@ -239,7 +277,7 @@ class AirflowClient:
 
     def _backfill(self, backfill_id: int) -> dict[str, Any]:
         what = f"backfill {backfill_id}"
-        return _plain(self._call(what, self._backfills.get_backfill, backfill_id))
+        return _plain(self._call(what, self._backfills.get_backfill, backfill_id, idempotent=True))
 
     def wait_backfill(self, backfill_id: int, timeout: float = 600.0, poll: float = 2.0) -> dict:
         """Block until the scheduler marks the backfill complete (every run finished)."""

@@ -1,5 +1,5 @@
 """AirflowClient over a tiny fake api-server: JWT login, one re-login on 401, JSON-shaped
-answers and errors that say the status and what to do."""
+answers, errors that say the status and what to do, and reads retried on a busy database."""
 
 from __future__ import annotations
 
@@ -38,9 +38,13 @@ RUN = {
 }
 
 
+BUSY = {"detail": {"reason": "Database error", "message": "Serious error when handling"}}
+
+
 class FakeAirflow(BaseHTTPRequestHandler):
     tokens: ClassVar[list[str]] = []
     valid: ClassVar[set[str]] = {"jwt-2"}
+    busy: ClassVar[list[str]] = []  # paths answered once each with a database error
 
     def log_message(self, *args: object) -> None:
         pass
@@ -62,16 +66,22 @@ class FakeAirflow(BaseHTTPRequestHandler):
             return self._answer(201, {"access_token": self.tokens[-1]})
         if self.headers.get("Authorization") not in {f"Bearer {t}" for t in self.valid}:
             return self._answer(401, {"detail": "expired"})
+        if self.path in self.busy:
+            self.busy.remove(self.path)
+            return self._answer(500, BUSY)
         assert body["logical_date"] is None
         return self._answer(200, {**RUN, "conf": body["conf"]})
 
     def do_GET(self) -> None:
+        if self.path in self.busy:
+            self.busy.remove(self.path)
+            return self._answer(500, BUSY)
         self._answer(404, {"detail": "The Dag with ID: `nope` was not found"})
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    FakeAirflow.tokens = []
+    FakeAirflow.tokens, FakeAirflow.busy = [], []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeAirflow)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -102,3 +112,19 @@ def test_no_server_is_an_airflow_error_that_says_so() -> None:
     airflow = AirflowClient("http://127.0.0.1:9", "admin", "right", timeout=2)
     with airflow, pytest.raises(AirflowError, match="is the api-server up"):
         airflow.token()
+
+
+def test_a_read_meeting_a_busy_database_is_tried_again_a_trigger_is_not(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dags.support.rest as rest
+
+    monkeypatch.setattr(rest, "DATABASE_WAIT_S", 0.0)
+    FakeAirflow.busy = ["/api/v2/dags/nope", "/api/v2/dags/nope"]
+    with AirflowClient(server, "admin", "right") as airflow, pytest.raises(AirflowError) as err:
+        airflow.dag("nope")
+    assert "HTTP 404" in str(err.value) and FakeAirflow.busy == []  # two 500s, then the answer
+    FakeAirflow.busy = ["/api/v2/dags/ingest_events/dagRuns"]
+    with AirflowClient(server, "admin", "right") as airflow, pytest.raises(AirflowError) as err:
+        airflow.trigger("ingest_events")
+    assert "HTTP 500" in str(err.value) and "Database error" in str(err.value)
