@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from engageflow.settings import MonitoringConfig
 from monitoring.ab import ab_readout, decide, user_rates
@@ -59,12 +60,14 @@ def test_daily_looks_under_no_difference_rarely_reject() -> None:
     """Under the null, at most alpha of tests ever reject over 30 looks (seeded; a fixed-horizon
     test read daily rejects in about a quarter of them)."""
     rng = np.random.default_rng(11)
-    rejected = 0
+    rejected = fixed = 0
     for _ in range(300):
         a, b = rng.normal(0, 1, 3000), rng.normal(0, 1, 3000)
-        looks = (msprt(a[:n], b[:n], tau=0.1, alpha=0.05) for n in range(100, 3001, 100))
-        rejected += any(t.p_value < 0.05 for t in looks)
+        looks = range(100, 3001, 100)
+        rejected += any(msprt(a[:n], b[:n], tau=0.1, alpha=0.05).p_value < 0.05 for n in looks)
+        fixed += any(stats.ttest_ind(a[:n], b[:n]).pvalue < 0.05 for n in looks)
     assert rejected / 300 <= 0.06
+    assert fixed / 300 > 0.2  # what the sequential test is for (0.26 with this seed)
 
 
 def test_constant_arms_and_bad_arguments() -> None:
