@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import urllib3
@@ -23,78 +23,22 @@ from airflow_client import client as af
 from airflow_client.client.exceptions import ApiException, UnauthorizedException
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
-from dags.support.compat import SQLITE_CONNECT_ARGS
+from dags.support.rest_errors import (
+    ANSWER_TIMEOUT_S,
+    DATABASE_ATTEMPTS,
+    DATABASE_WAIT_S,
+    AirflowError,
+    DagRunFailed,
+    database_busy,
+    refused,
+    unanswered,
+)
+from dags.support.rest_json import log_line, plain, when
 from engageflow.polling import poll
 from engageflow.settings import Settings
 
 FINISHED = {"success", "failed"}
-# What to do about a refused request, by HTTP status.
-HINTS = {
-    401: "login refused or expired: check the stack's passwords file (dags/support/auth.py)",
-    403: "the user lacks the permission: the local stack's admin role should have it",
-    404: "not known (yet): is the DAG file parsed (`engageflow airflow dags list-import-errors`)?",
-    409: "it exists already or conflicts with a running one: list it instead of creating it",
-    422: "the request was malformed: see the API's explanation above",
-}
 T = TypeVar("T")
-
-
-class AirflowError(RuntimeError):
-    """The API refused a request; the message says which and why."""
-
-
-class DagRunFailed(AirflowError):
-    """A DAG run ended in failure; `failed` maps each failed task id to the end of its log."""
-
-    def __init__(self, dag_id: str, run_id: str, failed: dict[str, str], where: str):
-        self.dag_id, self.run_id, self.failed = dag_id, run_id, failed
-        tasks = "\n".join(f"--- {task}:\n{tail}" for task, tail in failed.items()) or "(none)"
-        super().__init__(
-            f"DAG run {dag_id}/{run_id} failed; failed tasks: {', '.join(failed) or '-'} "
-            f"(logs: {where}, or `engageflow airflow tasks ...`)\n{tasks}"
-        )
-
-
-def _when(when: date | datetime | str | None) -> datetime | None:
-    """An aware datetime (naive times and dates are UTC; strings are ISO), as the models want."""
-    if when is None:
-        return None
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    if not isinstance(when, datetime):
-        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _plain(model: Any) -> dict[str, Any]:
-    """A response model as the API's JSON: aliases, ISO strings, None kept (no extra keys)."""
-    return model.model_dump(mode="json", by_alias=True, exclude={"additional_properties"})
-
-
-def _log_line(line: str | dict[str, Any]) -> str:
-    """A structured log event as text, with the exception it carries (type: message)."""
-    if isinstance(line, str):
-        return line
-    errors = [f"{e.get('exc_type')}: {e.get('exc_value')}" for e in line.get("error_detail") or []]
-    return " | ".join([str(line.get("event", "")), *errors])
-
-
-# On SQLite a write may wait for the database lock up to pysqlite's timeout before the api-server
-# answers (a PATCH timed out at 30 s on CI); the client waits longer than that.
-ANSWER_TIMEOUT_S = SQLITE_CONNECT_ARGS["timeout"] + 30.0
-
-
-DATABASE_ATTEMPTS = 3
-DATABASE_WAIT_S = 5.0
-
-
-def _database_busy(err: BaseException) -> bool:
-    cause = err.__cause__
-    return (
-        isinstance(cause, ApiException)
-        and cause.status in (500, 503)
-        and "database" in (cause.body or "").lower()
-    )
 
 
 class AirflowClient:
@@ -161,7 +105,7 @@ class AirflowClient:
         if not idempotent:
             return self._answer(what, method, *args, **kwargs)
         retrying = Retrying(
-            retry=retry_if_exception(_database_busy),
+            retry=retry_if_exception(database_busy),
             stop=stop_after_attempt(DATABASE_ATTEMPTS),
             wait=wait_fixed(DATABASE_WAIT_S),
             reraise=True,
@@ -180,15 +124,9 @@ class AirflowClient:
                 if isinstance(err, UnauthorizedException) and attempt == 0:
                     self.token()  # expired: log in again, once
                     continue
-                hint = HINTS.get(err.status, "see the api-server's log (`engageflow status`)")
-                raise AirflowError(
-                    f"{what}: HTTP {err.status}: {(err.body or '')[:500]} ({hint})"
-                ) from err
+                raise refused(what, err) from err
             except urllib3.exceptions.HTTPError as err:
-                raise AirflowError(
-                    f"{what}: no answer from {self.base_url} ({err}): is the api-server up "
-                    "(`engageflow status`)?"
-                ) from err
+                raise unanswered(what, self.base_url, err) from err
         raise AssertionError("unreachable")
 
     def trigger(
@@ -202,13 +140,13 @@ class AirflowClient:
 
         A daily DAG's logical date is the end of the day it processes."""
         body = af.TriggerDAGRunPostBody(
-            logical_date=_when(logical_date), conf=conf or {}, dag_run_id=run_id
+            logical_date=when(logical_date), conf=conf or {}, dag_run_id=run_id
         )
         run = self._call(f"trigger {dag_id}", self._runs.trigger_dag_run, dag_id, body)
-        return _plain(run)
+        return plain(run)
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
-        return _plain(
+        return plain(
             self._call(
                 f"run {dag_id}/{run_id}", self._runs.get_dag_run, dag_id, run_id, idempotent=True
             )
@@ -224,7 +162,7 @@ class AirflowClient:
             order_by=["-run_after"],
             idempotent=True,
         )
-        return [_plain(run) for run in page.dag_runs]
+        return [plain(run) for run in page.dag_runs]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         page = self._call(
@@ -235,16 +173,16 @@ class AirflowClient:
             limit=1000,
             idempotent=True,
         )
-        return [_plain(ti) for ti in page.task_instances]
+        return [plain(ti) for ti in page.task_instances]
 
     def dag(self, dag_id: str) -> dict[str, Any]:
         """The DAG as the API knows it (404, an AirflowError, until it has been parsed)."""
-        return _plain(self._call(f"DAG {dag_id}", self._dags.get_dag, dag_id, idempotent=True))
+        return plain(self._call(f"DAG {dag_id}", self._dags.get_dag, dag_id, idempotent=True))
 
     def pause(self, dag_id: str, paused: bool = True) -> dict[str, Any]:
         """Pause (or unpause) a DAG: a paused DAG gets no scheduled or asset-triggered runs."""
         body = af.DAGPatchBody(is_paused=paused)
-        return _plain(
+        return plain(
             self._call(f"pause {dag_id}", self._dags.patch_dag, dag_id, body, idempotent=True)
         )
 
@@ -260,24 +198,24 @@ class AirflowClient:
         Backfill dialog does. `reprocess`: "none", "failed" or "completed" (rerun those too)."""
         body = af.BackfillPostBody(
             dag_id=dag_id,
-            from_date=_when(from_date),
-            to_date=_when(to_date),
+            from_date=when(from_date),
+            to_date=when(to_date),
             reprocess_behavior=af.ReprocessBehavior(reprocess),
             max_active_runs=max_active_runs,
         )
         created = self._call(f"backfill {dag_id}", self._backfills.create_backfill, body)
-        return _plain(created)
+        return plain(created)
 
     def backfills(self, dag_id: str) -> list[dict[str, Any]]:
         """The DAG's backfills, newest first."""
         page = self._call(
             f"backfills of {dag_id}", self._backfills.list_backfills, dag_id, order_by=["-id"]
         )
-        return [_plain(backfill) for backfill in page.backfills]
+        return [plain(backfill) for backfill in page.backfills]
 
     def _backfill(self, backfill_id: int) -> dict[str, Any]:
         what = f"backfill {backfill_id}"
-        return _plain(self._call(what, self._backfills.get_backfill, backfill_id, idempotent=True))
+        return plain(self._call(what, self._backfills.get_backfill, backfill_id, idempotent=True))
 
     def wait_backfill(self, backfill_id: int, timeout: float = 600.0, poll: float = 2.0) -> dict:
         """Block until the scheduler marks the backfill complete (every run finished)."""
@@ -304,7 +242,7 @@ class AirflowClient:
         )
         content = answer.content.actual_instance or []
         lines = [line if isinstance(line, str) else line.to_dict() for line in content]
-        return "\n".join(_log_line(line) for line in lines)
+        return "\n".join(log_line(line) for line in lines)
 
     def wait(self, dag_id: str, run_id: str, timeout: float = 600.0, poll: float = 2.0) -> str:
         """Block until the run finishes; its final state. Raises DagRunFailed (failed tasks and
