@@ -14,6 +14,12 @@ from pathlib import Path
 # again on its own. One retry, 10 s: the caller's own loop is the retry.
 MLFLOW_FAIL_FAST_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
+# `mlflow server` (MLflow 3.17) starts about seven huey job consumers beside uvicorn for its GenAI
+# jobs (judges, trace roll-ups), which this platform never submits. Seen: ~275 MB RSS each (about
+# 2 GB in all) and ~5% of a core each while idle, polling: a busy neighbour for the ranker and
+# Airflow on two cores. MLflow's own switch turns them off; tracking, registry and UI are unchanged.
+MLFLOW_SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+
 
 def is_feast_metrics_dir(name: str, value: str) -> bool:
     """Whether env var `name=value` is the Prometheus dir `import feast` made for its process.

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from engageflow.settings import Settings
@@ -70,17 +70,35 @@ def stop_redis(process: subprocess.Popen, port: int) -> None:
     process.wait(30)
 
 
+class Server(NamedTuple):
+    url: str
+    process: subprocess.Popen
+
+
 @contextlib.contextmanager
-def mlflow_server(settings: Settings, log: Path) -> Iterator[str]:
+def mlflow_server(settings: Settings, log: Path) -> Iterator[Server]:
     """The local stack's `mlflow server` over `settings`' store, on a free loopback port;
-    yields its URL and stops it afterwards."""
+    yields its URL and process, and stops it afterwards."""
     from engageflow.app.stack.services import mlflow_service
     from serving.launch import free_port
 
     config = settings.mlflow.model_copy(update={"host": "127.0.0.1", "port": free_port()})
     service = mlflow_service(settings.model_copy(update={"mlflow": config}))
-    with running(service.argv, service.health_url, log):
-        yield service.url
+    with running(service.argv, service.health_url, log) as process:
+        yield Server(service.url, process)
+
+
+def group_commands(process: subprocess.Popen) -> list[str]:
+    """The command line of every live process in `process`'s session (it and all it forked)."""
+    import psutil
+
+    session = os.getsid(process.pid)
+    commands = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getsid(proc.pid) == session:
+                commands.append(" ".join(proc.info["cmdline"] or []))
+    return commands
 
 
 def stop_group(process: subprocess.Popen) -> None:

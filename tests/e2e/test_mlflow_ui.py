@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import mlflow_server
+from servers import group_commands, mlflow_server
 
 from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
 from engageflow.registry import connect, tracking_uri
@@ -38,8 +38,10 @@ def registry(champion_world: Settings, tmp_path: Path) -> Settings:
 @pytest.fixture
 def mlflow_ui(registry: Settings, tmp_path: Path) -> Iterator[str]:
     """`mlflow server` on a free loopback port over the registry copy; yields its base URL."""
-    with mlflow_server(registry, tmp_path / "mlflow.log") as base:
-        yield base
+    with mlflow_server(registry, tmp_path / "mlflow.log") as server:
+        # The stack's server starts no GenAI job consumers (engageflow/compat.py): ~2 GB idle.
+        assert not [c for c in group_commands(server.process) if "huey" in c]
+        yield server.url
 
 
 def test_a_user_finds_the_champion_in_the_mlflow_ui(registry, mlflow_ui, browser) -> None:

@@ -97,9 +97,9 @@ def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
     world: Settings, serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = Settings(data_dir=tmp_path / "mlflow-server")  # the server's own registry
-    with mlflow_server(store, tmp_path / "mlflow.log") as uri:
+    with mlflow_server(store, tmp_path / "mlflow.log") as mlflow:
         config = world.mlflow.model_copy(
-            update={"tracking_uri": uri, "artifact_root": tmp_path / "artifacts"}
+            update={"tracking_uri": mlflow.url, "artifact_root": tmp_path / "artifacts"}
         )
         tracked = world.model_copy(update={"mlflow": config})
         last = world.simulation.start + timedelta(days=4)
@@ -119,7 +119,7 @@ def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
         assert client.get("/models").json()["champion"]["version"] == "1"
     # Training's registry calls fail at once with a message naming the server ...
     for call in (lambda: alias_version(tracked, "champion"), lambda: register(tracked, "x", "y")):
-        with pytest.raises(RegistryUnavailable, match=f"MLflow server at {uri}") as failed:
+        with pytest.raises(RegistryUnavailable, match=f"MLflow server at {mlflow.url}") as failed:
             call()
         assert not isinstance(failed.value, DataError)
         # ... and train_ranker's tasks retry it (DataError alone fails at once).

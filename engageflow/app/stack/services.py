@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engageflow.compat import MLFLOW_SERVER_ENV
 from engageflow.settings import Settings, child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -115,7 +116,8 @@ def mlflow_service(settings: Settings) -> Service:
     ]
     url = f"http://{config.host}:{config.port}"
     port = (config.host, config.port, "ENGAGEFLOW_MLFLOW__PORT")
-    return Service("mlflow", argv, child_env(settings), url, f"{url}/health", port=port)
+    env = {**child_env(settings), **MLFLOW_SERVER_ENV}
+    return Service("mlflow", argv, env, url, f"{url}/health", port=port)
 
 
 def ranker_service(settings: Settings) -> Service:
