@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dags.support.compat import database_env
+from dags.support.preload import preload_env
 from engageflow.settings import Settings, settings_env
 
 DAGS_FOLDER = Path(__file__).resolve().parent.parent
@@ -27,6 +28,8 @@ def airflow_env(settings: Settings) -> dict[str, str]:
         **settings_env(settings),
     }
     env.update(database_env(conn))
+    if settings.airflow.preload_task_modules:
+        env.update(preload_env(DAGS_FOLDER))
     if settings.airflow.executor == "CeleryExecutor":
         env.update(celery_env(settings, conn))
     return env

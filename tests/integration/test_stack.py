@@ -111,6 +111,14 @@ def test_the_rest_api_refuses_requests_without_a_valid_token(embedded: Settings)
 
 def test_a_dag_run_triggered_over_rest_succeeds_through_the_scheduler(embedded: Settings) -> None:
     ingest_one_day_over_rest(embedded)
+    # Its task forked from the scheduler's forkserver, which preloaded the tasks' stage modules.
+    scheduler = psutil.Process(load(embedded)["airflow-scheduler"].pid)
+    servers = [
+        " ".join(child.cmdline())
+        for child in scheduler.children(recursive=True)
+        if "multiprocessing.forkserver" in " ".join(child.cmdline())
+    ]
+    assert len(servers) == 1 and "expectations.ingest" in servers[0], servers
 
 
 def test_up_again_starts_nothing(embedded: Settings) -> None:
