@@ -47,10 +47,12 @@ def stack_settings(data_dir: Path, profile: str = "embedded", **sections: dict) 
 
 
 @contextmanager
-def running_stack(settings: Settings, timeout: float = 400) -> Iterator[Settings]:
-    """`engageflow up` for the block, `down` after it (also when up fails half-way)."""
+def running_stack(
+    settings: Settings, timeout: float = 400, only: tuple[str, ...] = ()
+) -> Iterator[Settings]:
+    """`engageflow up [only]` for the block, `down` after it (also when up fails half-way)."""
     try:
-        up(settings, timeout=timeout)
+        up(settings, timeout=timeout, only=only)
         yield settings
     finally:
         down(settings)

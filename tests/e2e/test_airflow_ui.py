@@ -43,7 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         # data, and with max_active_runs=1 our run would queue behind that doomed one. Manual
         # runs (ours) still run. The stack's children inherit this variable.
         env.setenv("AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE", "False")
-        with running_stack(settings) as running:
+        # Airflow, and MLflow to look behind the UI; nothing is served here.
+        with running_stack(settings, only=("airflow", "mlflow")) as running:
             with AirflowClient.from_settings(running) as airflow:
                 wait_parsed(airflow, [DAG, *OTHER_DAGS])
                 # Paused as well, so they stay idle even with job scheduling on.

@@ -96,7 +96,7 @@ def _started(settings: Settings) -> Iterator[Settings]:
     run_airflow(settings, "dags", "reserialize")
     pattern = f"^({'|'.join(UNUSED)})$"
     run_airflow(settings, "dags", "pause", "--treat-dag-id-as-regex", "-y", pattern)
-    with running_stack(settings, timeout=400):
+    with running_stack(settings, timeout=400, only=("airflow",)):  # no ranker, MLflow or UI
         yield settings
 
 

@@ -73,10 +73,17 @@ def _stack_table(rows: list) -> Table:
 
 @app.command()
 def up(
+    only: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="services to start (default: all): airflow, mlflow, ranker, evidently-ui, "
+            "or one Airflow component such as airflow-scheduler"
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for health")] = 300.0,
 ) -> None:
     """Start Airflow (with a Celery worker on the CeleryExecutor), MLflow, the ranker and the
-    Evidently UI locally; wait until healthy."""
+    Evidently UI locally, or only the services named; wait until healthy."""
     import time
 
     from dags.support.auth import passwords_file
@@ -86,7 +93,7 @@ def up(
     settings = get_settings()
     began = time.monotonic()
     try:
-        rows = start(settings, timeout)
+        rows = start(settings, timeout, only or ())
     except StackError as err:
         console.print(
             f"[red]the stack did not come up[/red] (what this run started is stopped):\n{err}"

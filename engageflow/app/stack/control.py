@@ -6,6 +6,7 @@ import shlex
 import signal
 import socket
 import subprocess
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import httpx
 import psutil
 
 from engageflow.app.stack.record import Record, load, record_file, save
-from engageflow.app.stack.services import REPO_ROOT, Service, log_path, services
+from engageflow.app.stack.services import REPO_ROOT, Service, log_path, selected, services
 from engageflow.polling import poll
 from engageflow.processes import stop_group
 from engageflow.settings import Settings
@@ -121,11 +122,17 @@ def _wait_healthy(
         poll(lambda: all_healthy(client), timeout=timeout, every=1.0, on_timeout=not_healthy)
 
 
-def up(settings: Settings, timeout: float = 300.0) -> list[ServiceStatus]:
-    """Start every service that is not running, wait until all are healthy; on failure stop
-    what this call started and raise with the failing service's log."""
+def up(
+    settings: Settings, timeout: float = 300.0, only: Collection[str] = ()
+) -> list[ServiceStatus]:
+    """Start every service (or those named in `only`, see `selected`) that is not running, wait
+    until they are healthy; on failure stop what this call started and raise with the failing
+    service's log."""
     records = {name: r for name, r in load(settings).items() if r.leader() is not None}
-    wanted = services(settings)
+    try:
+        wanted = selected(settings, only)
+    except ValueError as err:
+        raise StackError(str(err)) from err
     todo = [service for service in wanted if service.name not in records]
     for service in todo:
         if service.port and _port_busy(*service.port[:2]):

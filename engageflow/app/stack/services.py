@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,3 +157,21 @@ def services(settings: Settings) -> list[Service]:
         ranker_service(settings),
         evidently_service(settings),
     ]
+
+
+def selected(settings: Settings, only: Collection[str] = ()) -> list[Service]:
+    """The services named in `only` and those they wait for (all when empty); "airflow" names
+    every Airflow component. An unknown name is a ValueError listing the known ones."""
+    every = services(settings)
+    if not only:
+        return every
+    known = {service.name for service in every} | {"airflow"}
+    if unknown := sorted(set(only) - known):
+        raise ValueError(f"no service {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+    wanted = {
+        s.name
+        for s in every
+        if s.name in only or ("airflow" in only and s.name.startswith("airflow"))
+    }
+    wanted |= {name for s in every if s.name in wanted for name in s.after}  # what they wait for
+    return [service for service in every if service.name in wanted]
