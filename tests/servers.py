@@ -19,13 +19,18 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def running(
-    command: list[str], health_url: str, log: Path, timeout: float = 120.0
+    command: list[str],
+    health_url: str,
+    log: Path,
+    timeout: float = 120.0,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Start `command`, wait until `health_url` answers 200, yield; stop the group afterwards."""
+    """Start `command` (in `env`, default ours), wait until `health_url` answers 200, yield;
+    stop the group afterwards."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         server = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
     try:
         _wait(server, health_url, log, timeout)
@@ -77,14 +82,14 @@ class Server(NamedTuple):
 
 @contextlib.contextmanager
 def mlflow_server(settings: Settings, log: Path) -> Iterator[Server]:
-    """The local stack's `mlflow server` over `settings`' store, on a free loopback port;
-    yields its URL and process, and stops it afterwards."""
+    """The local stack's `mlflow server` (its command and env) over `settings`' store, on a free
+    loopback port; yields its URL and process, and stops it afterwards."""
     from engageflow.app.stack.services import mlflow_service
     from serving.launch import free_port
 
     config = settings.mlflow.model_copy(update={"host": "127.0.0.1", "port": free_port()})
     service = mlflow_service(settings.model_copy(update={"mlflow": config}))
-    with running(service.argv, service.health_url, log) as process:
+    with running(service.argv, service.health_url, log, env=service.env) as process:
         yield Server(service.url, process)
 
 
