@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from airflow.sdk import Asset, dag, task
 
-from dags.support.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, TAGS, run_days
+from dags.support.runs import DEFAULT_ARGS, FEATURES, LAKE_EVENTS, START_DATE, TAGS, run_days
 
 
 @dag(
     dag_id="build_features",
     schedule=[Asset(LAKE_EVENTS)],
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -8,7 +8,7 @@ its events) or on `airflow.schedule` (the data interval's day), or by hand with 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from airflow.sdk import Asset, dag, task
 
@@ -16,6 +16,7 @@ from dags.support.runs import (
     DEFAULT_ARGS,
     LAKE_EVENTS,
     LANDING_EVENTS,
+    START_DATE,
     TAGS,
     daily_schedule,
     event_extra,
@@ -26,7 +27,7 @@ from dags.support.runs import (
 @dag(
     dag_id="ingest_events",
     schedule=daily_schedule(assets=[LANDING_EVENTS]),
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -21,12 +21,12 @@ build_features run of D-1 wrote; D's own run writes rows stamped D+1, which D ne
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Asset, dag, task
 
-from dags.support.runs import DEFAULT_ARGS, LAKE_EVENTS, TAGS, run_days
+from dags.support.runs import DEFAULT_ARGS, LAKE_EVENTS, START_DATE, TAGS, run_days
 
 TRAIN_DAG = "train_ranker"  # monitoring.triggers.TRAIN_DAG, kept here to parse light
 # decide_training's return value {"kind", "run_id", "conf"}; the conf as a JSON string, which
@@ -38,7 +38,7 @@ RUN_ID = "{{ ti.xcom_pull(task_ids='decide_training')['run_id'] }}"
 @dag(
     dag_id="monitor_drift",
     schedule=[Asset(LAKE_EVENTS)],
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

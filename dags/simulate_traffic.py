@@ -11,13 +11,12 @@ which starts ingest_events.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import Asset, Param, dag, task
 
 from dags.support.runs import (
     DEFAULT_ARGS,
     LANDING_EVENTS,
+    START_DATE,
     TAGS,
     daily_schedule,
     event_extra,
@@ -28,7 +27,7 @@ from dags.support.runs import (
 @dag(
     dag_id="simulate_traffic",
     schedule=daily_schedule(),
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

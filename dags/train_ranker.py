@@ -9,17 +9,15 @@ monitor_drift triggers it on drift, and before the first champion (bootstrap).
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import Param, dag, task
 
-from dags.support.runs import DEFAULT_ARGS, TAGS, daily_schedule, end_day
+from dags.support.runs import DEFAULT_ARGS, START_DATE, TAGS, daily_schedule, end_day
 
 
 @dag(
     dag_id="train_ranker",
     schedule=daily_schedule(),
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

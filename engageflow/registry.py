@@ -115,7 +115,7 @@ def log_training_run(
     settings: Settings,
     booster: xgb.Booster,
     params: dict[str, Any],
-    metrics: dict[str, float],
+    metrics: dict[str, float | None],
     artifacts: list[Path],
     input_example: Any,
     tags: dict[str, str],
@@ -124,7 +124,7 @@ def log_training_run(
     """One MLflow run with params, metrics, plots, the drift reference and the model (xgboost
     flavour).
 
-    Returns (run id, model URI). NaN metrics (e.g. calibration of a ranking objective) are
+    Returns (run id, model URI). NaN or None metrics (e.g. calibration of a ranking objective) are
     left out rather than logged as NaN.
     """
     import mlflow
@@ -137,7 +137,7 @@ def log_training_run(
     signature = infer_signature(example, booster.inplace_predict(example))
     with mlflow.start_run(experiment_id=experiment, tags=tags) as run:
         mlflow.log_params({key: _param(value) for key, value in params.items()})
-        mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})
+        mlflow.log_metrics({k: v for k, v in metrics.items() if v is not None and v == v})
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
         mlflow.log_artifact(str(reference), artifact_path=str(Path(REFERENCE_ARTIFACT).parent))

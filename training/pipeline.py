@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from engageflow import lake
 from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
+from engageflow.documents import json_ready
 from engageflow.errors import DataError
 from engageflow.registry import (
     REFERENCE_ARTIFACT,
@@ -206,11 +207,15 @@ def evaluate_model(
     (folder / "feature_importance.json").write_text(json.dumps(importance, indent=1))
     artifacts += [folder / "feature_importance.json"]
     artifacts.append(plots.importance_plot(importance, folder / "feature_importance.png"))
-    return {
-        "metrics": evaluate_scores(test, mine, config, tiebreak(test, seed_of(settings))),
-        "baselines": table.drop(index="model").to_dict(orient="index"),
-        "artifacts": [str(p) for p in artifacts],
-    }
+    # Strict JSON for XCom: a metric that cannot be measured here (SNIPS without propensities,
+    # calibration of a ranking objective) is null, not NaN.
+    return json_ready(
+        {
+            "metrics": evaluate_scores(test, mine, config, tiebreak(test, seed_of(settings))),
+            "baselines": table.drop(index="model").to_dict(orient="index"),
+            "artifacts": [str(p) for p in artifacts],
+        }
+    )
 
 
 def drift_reference(settings: Settings, dataset: dict[str, Any]) -> Path:
@@ -299,7 +304,7 @@ def gate_model(
     if verdict.promote:
         move_alias(settings, CHAMPION, version, "gate", verdict.summary(), ACTOR)
         move_alias(settings, CHALLENGER, None, "retire", f"v{version} became champion", ACTOR)
-    return {"version": version, "champion_before": champion, **verdict.to_dict()}
+    return json_ready({"version": version, "champion_before": champion, **verdict.to_dict()})
 
 
 def run_all(settings: Settings, end: date, broken_features: str | None = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import (
@@ -36,6 +36,9 @@ DEFAULT_ARGS: dict[str, Any] = {
     ),
 }
 TAGS = ["engageflow"]
+# The first interval a DAG may run: a log's own days, years back, are valid run dates (a run
+# before a DAG's start date runs no task). catchup=False keeps the scheduler to the latest day.
+START_DATE = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Asset names that join the stages (data-aware scheduling), see docs/architecture.md.
 LANDING_EVENTS = "engageflow.landing.events"
