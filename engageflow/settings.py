@@ -88,6 +88,9 @@ class QualityConfig(Section):
     volume_max_ratio: float = Field(default=3.0, gt=0)
     ctr_min: float = Field(default=0.005, ge=0)
     ctr_max: float = Field(default=0.6, le=1)
+    # More of a day's rows than this failing row checks fails the day instead of quarantining
+    # them: a column left empty or wrongly mapped, not some bad rows.
+    max_rejected_share: float = Field(default=0.5, ge=0, le=1)
 
 
 class ImporterConfig(Section):

@@ -47,7 +47,15 @@ def ingest_catalog(settings: Settings, day: date) -> Ingested:
     from expectations.landing_gate import gate_landed
 
     files = _files(settings, "items", day)
-    gated = gate_landed(settings.root, "items", day, files, schema.ITEMS, catalog_parameters(day))
+    gated = gate_landed(
+        settings.root,
+        "items",
+        day,
+        files,
+        schema.ITEMS,
+        catalog_parameters(day),
+        max_rejected_share=settings.quality.max_rejected_share,
+    )
     items = gated.accepted.sort_by("item_id")
     path = lake.write_partition(items, settings.root, "lake", "items", day)
     return Ingested(
@@ -69,6 +77,7 @@ def ingest_events(settings: Settings, day: date) -> Ingested:
         schema.EVENTS,
         event_parameters(settings, day),
         batch_checks=[lambda accepted: check_daily_stats(accepted, settings.quality)],
+        max_rejected_share=settings.quality.max_rejected_share,
     )
     events = gated.accepted.sort_by(schema.TIME_ORDER)
     path = lake.write_partition(events, settings.root, "lake", "events", day)

@@ -41,8 +41,10 @@ def gate_landed(
     contract: pa.Schema,
     parameters: Mapping[str, Any],  # a callable value is computed from the batch's frame
     batch_checks: Sequence[BatchCheck] = (),
+    max_rejected_share: float = 1.0,
 ) -> Gated:
-    """Validate the day's landing files with the suite named `dataset`; quarantine what fails."""
+    """Validate the day's landing files with the suite named `dataset`; quarantine what fails.
+    More than `max_rejected_share` of the rows failing row checks fails the whole batch."""
     landed = [read_landed(path) for path in files]
     problems = {f.name: f.error for f in landed if f.error}
     file_checks = []
@@ -62,6 +64,8 @@ def gate_landed(
     accepted = schema.conform(accepted, contract, f"accepted {dataset}")
     later = [check(accepted) for check in batch_checks]
     batch_failures = [f for v in (main, *later) for f in v.batch_failures]
+    if too_many := _mostly_rejected(main.row_failures, table.num_rows, max_rejected_share):
+        batch_failures.append(too_many)
     validations = [main, *file_checks, *later]
     report = {
         "dataset": dataset,
@@ -111,6 +115,20 @@ def _check_columns(landed: LandedFile, contract: pa.Schema) -> Validation:
             f"missing {missing or 'none'}, unexpected {extra or 'none'}"
         ]
     return checked
+
+
+def _mostly_rejected(row_failures: Mapping[int, list[str]], rows: int, bound: float) -> str | None:
+    """A batch failure when more than `bound` of its rows fail row checks: a systematic fault of
+    the export or the mapping (a column left empty), not some bad rows. It names the commonest
+    rules."""
+    if not rows or len(row_failures) <= bound * rows:
+        return None
+    common = sorted(_counts(row_failures).items(), key=lambda kv: -kv[1])[:3]
+    rules = ", ".join(f"{rule} on {count:,} rows" for rule, count in common)
+    return (
+        f"most rows failed: {len(row_failures):,} of {rows:,} ({len(row_failures) / rows:.0%}) "
+        f"broke a row check, above quality.max_rejected_share {bound:.0%}; commonest: {rules}"
+    )
 
 
 def _counts(row_failures: Mapping[int, list[str]]) -> dict[str, int]:

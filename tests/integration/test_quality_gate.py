@@ -143,6 +143,23 @@ def test_bad_catalog_rows_are_quarantined(settings: Settings) -> None:
     assert rows["topic"].to_pylist() == ["-1"]
 
 
+def test_a_catalog_mostly_refused_fails_naming_the_column(settings: Settings) -> None:
+    (done,) = simulate(settings, 1, POLICIES["random"], start=DAY)
+    items = pq.read_table(done.items)
+    column = items.schema.get_field_index("creator_id")
+    blank = pa.nulls(items.num_rows, pa.string())
+    field = items.schema.field(column).with_nullable(True)  # an export that left it empty
+    pq.write_table(items.set_column(column, field, blank), done.items)
+    with pytest.raises(QualityGateFailed) as failed:
+        ingest_catalog(settings, DAY)
+    message = str(failed.value)
+    assert f"most rows failed: {items.num_rows:,} of {items.num_rows:,} (100%)" in message
+    assert "expect_column_values_to_not_be_null(creator_id)" in message
+    assert not lake.partition_dir(settings.root, "lake", "items", DAY).exists()
+    report = json.loads((quarantine_dir(settings.root, "items", DAY) / "report.json").read_text())
+    assert (report["status"], report["rows_quarantined"]) == ("failed", items.num_rows)
+
+
 def test_events_wait_for_their_days_catalog(settings: Settings, good_day: int) -> None:
     (second,) = simulate(settings, 1, POLICIES["random"], start=date(2026, 1, 2))
     with pytest.raises(CatalogMissing, match="Ingest the catalog first"):
