@@ -56,15 +56,18 @@ class Source:
 
 
 def serving_store(settings: Settings):
-    """A FeatureStore whose registry never expires on a request: the refresher re-reads it."""
+    """A FeatureStore whose registry never expires on a request (the refresher re-reads it) and
+    whose Redis client gives up at once (the fallback serves an outage)."""
     from feast import FeatureStore
 
-    from feature_repo.compat import no_registry_refresh_on_read
+    from feature_repo.compat import no_registry_refresh_on_read, redis_fails_fast
     from feature_repo.store import repo_config
 
     config = repo_config(settings)
     no_registry_refresh_on_read(config)
-    return FeatureStore(repo_path=str(config.repo_path), config=config)
+    store = FeatureStore(repo_path=str(config.repo_path), config=config)
+    redis_fails_fast(store)  # the request's fallback answers an outage, not a retry
+    return store
 
 
 def request_time(context: dict) -> datetime:

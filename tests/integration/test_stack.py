@@ -109,15 +109,20 @@ def test_the_rest_api_refuses_requests_without_a_valid_token(embedded: Settings)
         wrong.token()
 
 
+def _command(process: psutil.Process) -> str:
+    """Its command line, or "" for a task process that exited (or is a zombie) meanwhile."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.NoSuchProcess:  # ZombieProcess included
+        return ""
+
+
 def test_a_dag_run_triggered_over_rest_succeeds_through_the_scheduler(embedded: Settings) -> None:
     ingest_one_day_over_rest(embedded)
     # Its task forked from the scheduler's forkserver, which preloaded the tasks' stage modules.
     scheduler = psutil.Process(load(embedded)["airflow-scheduler"].pid)
-    servers = [
-        " ".join(child.cmdline())
-        for child in scheduler.children(recursive=True)
-        if "multiprocessing.forkserver" in " ".join(child.cmdline())
-    ]
+    commands = [_command(child) for child in scheduler.children(recursive=True)]
+    servers = [command for command in commands if "multiprocessing.forkserver" in command]
     assert len(servers) == 1 and "expectations.ingest" in servers[0], servers
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+from redis import exceptions as redis_errors
 from servers import mlflow_server, start_redis, stop_redis
 from worlds import known_users
 
@@ -20,6 +21,7 @@ from engageflow.errors import DataError
 from engageflow.registry import RegistryUnavailable, alias_version, register
 from engageflow.settings import Settings
 from feature_repo.materialize import materialize_days
+from serving.engine import serving_store
 from serving.launch import free_port
 from serving.load import Load, open_loop
 from serving.online_rows import catalog_ids
@@ -85,7 +87,8 @@ def test_redis_stopped_under_load_serves_flagged_fallback_then_recovers(
     assert during and {b["policy"] for b in during} == {"fallback"}
     assert all(b["reason"].startswith(OUTAGE_REASONS) for b in during)
     assert {b["model_version"] for b in during} == {None}
-    assert after and {b["policy"] for b in after} == {"champion"}, "no recovery after Redis"
+    late = {b["reason"] for b in after if b["policy"] != "champion"}
+    assert after and not late, f"no recovery 3 s after Redis answered: {late}"
     server.stop()  # a clean stop flushes the prediction log
     logged = read_logged(world.root, ["request_id", "policy"]).drop_duplicates("request_id")
     logged = logged[logged["request_id"].isin(policy.keys())]
@@ -125,3 +128,29 @@ def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
         # ... and train_ranker's tasks retry it (DataError alone fails at once).
         decision = DEFAULT_ARGS["retry_policy"].evaluate(failed.value, 1, 3)
         assert decision.action.value != "fail" and DEFAULT_ARGS["retries"] >= 1
+
+
+def test_the_serving_store_gives_up_on_a_stopped_redis_at_once_and_reconnects(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """redis-py's default backoff (up to 10 s a retry) would hold the serving's read threads."""
+    port, folder = free_port(), tmp_path / "redis"
+    folder.mkdir()
+    redis = start_redis(folder, port)
+    feast = settings.feast.model_copy(
+        update={"online_store": "redis", "redis_connection": f"127.0.0.1:{port}"}
+    )
+    store = serving_store(settings.model_copy(update={"feast": feast}))
+    client = store._get_provider().online_store._get_client(store.config.online_store)
+    try:
+        assert client.ping()
+        stop_redis(redis, port)
+        began = time.perf_counter()
+        with pytest.raises(redis_errors.ConnectionError):
+            client.ping()
+        assert time.perf_counter() - began < 1.0
+        redis = start_redis(folder, port)
+        assert client.ping()  # the pooled connection the stop closed is replaced on the retry
+    finally:
+        if redis.poll() is None:
+            stop_redis(redis, port)
