@@ -129,5 +129,9 @@ def rollback(settings: Settings, reason: str, actor: str) -> Move:
 
 
 def promote(settings: Settings, version: int, reason: str, actor: str) -> Move:
-    """Make `version` the champion by hand (the gate is not consulted; the reason is kept)."""
-    return move_alias(settings, CHAMPION, version, "manual", reason, actor)
+    """Make `version` the champion by hand (the gate is not consulted; the reason is kept).
+    A challenger promoted so is no longer under test: its alias goes too."""
+    move = move_alias(settings, CHAMPION, version, "manual", reason, actor)
+    if alias_version(settings, CHALLENGER) == version:
+        move_alias(settings, CHALLENGER, None, "retire", f"v{version} became champion", actor)
+    return move

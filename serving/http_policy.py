@@ -133,30 +133,41 @@ def served_models(url: str, api_key: str | None = None, timeout: float = 5.0) ->
 
 
 def wait_until_serving(
-    url: str, version: int | str, api_key: str | None = None, timeout: float = 60.0
+    url: str,
+    version: int | str | None,
+    api_key: str | None = None,
+    timeout: float = 60.0,
+    challenger: int | str | None = None,
 ) -> None:
-    """Block until the service's champion is `version` with its features loaded.
+    """Block until the service's champion is `version` and its challenger `challenger` (None:
+    none served), each with its features loaded.
 
     Each worker follows the aliases on its own, so the answer must hold for several asks in a
     row (the requests spread over the workers).
     """
     from tenacity import RetryCallState, Retrying, retry_if_result
 
+    wanted = {"champion": version, "challenger": challenger}
     in_a_row = 0
+
+    def matches(served: dict | None, version: int | str | None) -> bool:
+        if version is None:
+            return served is None
+        return bool(served) and served["version"] == str(version) and served["features_loaded"]
 
     def ask() -> dict:
         nonlocal in_a_row
-        champion = served_models(url, api_key).get("champion") or {}
-        fresh = champion.get("version") == str(version) and champion.get("features_loaded")
+        served = served_models(url, api_key)
+        fresh = all(matches(served.get(alias), v) for alias, v in wanted.items())
         in_a_row = in_a_row + 1 if fresh else 0
-        return champion
+        return served
 
     def stale_too_long(state: RetryCallState) -> bool:  # a streak in progress may finish
         return in_a_row == 0 and (state.seconds_since_start or 0.0) > timeout
 
     def give_up(state: RetryCallState) -> None:
-        champion = state.outcome.result() if state.outcome else None
-        raise PolicyError(f"{url} still serves {champion or 'no champion'}, not v{version}")
+        served = state.outcome.result() if state.outcome else None
+        raise PolicyError(f"{url} still serves {served or 'nothing'}, not {wanted}")
 
     Retrying(
         retry=retry_if_result(lambda _: in_a_row < 5),

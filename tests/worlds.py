@@ -36,7 +36,7 @@ def champion_world(data_dir: Path) -> Settings:
     featured_lake(settings, CHAMPION_DAYS)
     first = settings.simulation.start
     trained = run_all(settings, first + timedelta(days=CHAMPION_DAYS - 1))
-    assert trained["version"] == 1 and trained["promote"], trained
+    assert trained["version"] == 1 and trained["passed"], trained
     materialize_days(settings, [first])
     return settings
 

@@ -27,7 +27,7 @@ from training.evaluate import Scores, bootstrap_difference, comparison_table, me
 
 @dataclass(frozen=True)
 class Verdict:
-    promote: bool
+    passed: bool
     reference: str  # "champion v3" or "popularity"
     primary: dict[str, float | str]
     guards: dict[str, dict[str, float]]
@@ -35,7 +35,7 @@ class Verdict:
 
     def summary(self) -> str:
         """One line for the alias history and the logs."""
-        word = "promoted" if self.promote else "refused"
+        word = "passed" if self.passed else "refused"
         return f"{word} vs {self.reference}: " + "; ".join(self.reasons)
 
     def to_dict(self) -> dict[str, Any]:

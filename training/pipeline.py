@@ -235,7 +235,7 @@ def register_model(
     evaluation: dict[str, Any],
     reason: str = "manual run",
 ) -> dict[str, Any]:
-    """Log the MLflow run, register a new version and point `challenger` at it."""
+    """Log the MLflow run and register a new version; no alias moves until the gate says so."""
     booster = _booster(model["model_path"])
     window = dataset["window"]
     params = {
@@ -273,8 +273,6 @@ def register_model(
         drift_reference(settings, dataset),
     )
     version = register_version(settings, uri, run_id)
-    why = f"{reason}: trained on {window['train_start']}..{window['train_end']} (run {run_id})"
-    move_alias(settings, CHALLENGER, version, "register", why, ACTOR)
     return {"run_id": run_id, "model_uri": uri, "version": version}
 
 
@@ -289,7 +287,12 @@ def trained_where(model: dict[str, Any]) -> dict[str, str]:
 def gate_model(
     settings: Settings, dataset: dict[str, Any], registered: dict[str, Any]
 ) -> dict[str, Any]:
-    """Run the promotion gate for the registered challenger and move aliases on its verdict."""
+    """Run the offline gate for a registered version and move aliases on its verdict.
+
+    A pass makes it `challenger`, which the canary serves until the A/B readout promotes or
+    retires it; a refused version gets no alias and never serves. The one exception is the
+    first model: nothing serves but the fallback, which it has just beaten offline, and an A/B
+    test needs a champion arm, so it becomes champion at once."""
     config = settings.training
     test = _frame(dataset, "test")
     version = int(registered["version"])
@@ -301,10 +304,12 @@ def gate_model(
         reference = registered_scores(settings, champion, test, f"champion v{champion}")
     verdict = decide(test, challenger, reference, config, seed_of(settings), champion is None)
     record_verdict(settings, version, verdict.summary())
-    if verdict.promote:
-        move_alias(settings, CHAMPION, version, "gate", verdict.summary(), ACTOR)
-        move_alias(settings, CHALLENGER, None, "retire", f"v{version} became champion", ACTOR)
-    return json_ready({"version": version, "champion_before": champion, **verdict.to_dict()})
+    alias = None
+    if verdict.passed:
+        alias = CHAMPION if champion is None else CHALLENGER
+        move_alias(settings, alias, version, "gate", verdict.summary(), ACTOR)
+    done = {"version": version, "alias": alias, "champion_before": champion}
+    return json_ready({**done, **verdict.to_dict()})
 
 
 def run_all(settings: Settings, end: date, broken_features: str | None = None) -> dict[str, Any]:

@@ -64,6 +64,9 @@ def demo_overrides(start: date, days: int) -> dict[str, Any]:
             "drift_share": 1.0,
             "prediction_drift_threshold": 10.0,
         },
+        # A 10% canary of 600 users never reaches the readout's `ab_min_users` (200) a day; an
+        # even split does, and the gate has already checked the challenger offline.
+        "serving": {"canary_share": 0.5},
         # Simulated days lie in the past: only the loop's own triggers and assets start runs.
         "airflow": {"schedule": "none"},
     }
@@ -140,11 +143,14 @@ def airflow_url(settings: Settings) -> str:
 
 
 def summary_table(reports: list) -> Table:
-    """Per day: volume, quarantine, champion and its AUC, engagement, drift, retrain."""
+    """Per day: volume, quarantine, champion and its AUC, engagement, drift, retrain, and the
+    challenger with its A/B readout."""
     table = Table(title="the loop, day by day")
     for name in ("day", "events", "quarantined", "champion", "AUC", "good", "bad", "drift"):
         table.add_column(name, justify="right")
     table.add_column("retrain")
+    table.add_column("challenger", justify="right")
+    table.add_column("A/B (canary - champion)")
 
     def fmt(value: float | None, spec: str) -> str:
         return "-" if value is None else format(value, spec)
@@ -160,6 +166,8 @@ def summary_table(reports: list) -> Table:
             f"{r.bad_rate:.1%}",
             {None: "-", True: "DRIFT", False: "ok"}[r.drift],
             r.retrain or "",
+            "-" if r.challenger is None else f"v{r.challenger}",
+            r.ab or "",
         )
     return table
 

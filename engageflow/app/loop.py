@@ -38,11 +38,13 @@ class DayReport:
     events: int
     quarantined: int
     champion: int | None
+    challenger: int | None  # the version the canary serves from the next day
     auc: float | None
     good_rate: float
     bad_rate: float
     drift: bool | None
     retrain: str | None  # the train_ranker run monitor_drift started for this day, if any
+    ab: str | None  # the day's A/B readout of canary vs champion, when a canary served
 
     def to_dict(self) -> dict:
         return {**asdict(self), "day": self.day.isoformat()}
@@ -123,16 +125,19 @@ def _trigger_run_id(settings: Settings, day: date) -> str | None:
 
 
 def wait_until_served(settings: Settings, timeout: float) -> int | None:
-    """Block until the service serves the registry's champion (if any); returns its version."""
+    """Block until the service serves the registry's champion and challenger (the canary);
+    returns the champion's version."""
     from engageflow.registry import alias_version
     from serving.auth import api_key
     from serving.http_policy import wait_until_serving
 
-    wanted = alias_version(settings, "champion")
-    if wanted is not None:
+    champion = alias_version(settings, "champion")
+    if champion is not None:
         url = f"http://{settings.serving.host}:{settings.serving.port}"
-        wait_until_serving(url, wanted, api_key(settings.serving), max(timeout, 1.0))
-    return wanted
+        challenger = alias_version(settings, "challenger")
+        key = api_key(settings.serving)
+        wait_until_serving(url, champion, key, max(timeout, 1.0), challenger=challenger)
+    return champion
 
 
 def day_report(settings: Settings, day: date, retrain: str | None) -> DayReport:
@@ -146,12 +151,31 @@ def day_report(settings: Settings, day: date, retrain: str | None) -> DayReport:
         events=summary["events"],
         quarantined=quarantined_rows(settings, day),
         champion=champion,
+        challenger=alias_version(settings, "challenger"),
         auc=None if champion is None else version_metric(settings, champion, "auc"),
         good_rate=summary["good_rate"],
         bad_rate=summary["bad_rate"],
         drift=drift_verdict(settings, day),
         retrain=retrain,
+        ab=ab_line(settings, day),
     )
+
+
+def ab_line(settings: Settings, day: date) -> str | None:
+    """The day's A/B decision and good-rate difference (canary minus champion), if a canary
+    served a challenger that day."""
+    from engageflow.errors import DataError
+    from monitoring.promotion import read_readout
+
+    try:
+        readout = read_readout(settings, day)
+    except DataError:  # not monitored (no champion yet)
+        return None
+    if not readout.get("versions", {}).get("canary"):
+        return None
+    difference = readout["difference"]  # NaN (as written) or null when an arm had < 2 users
+    shown = "n/a" if difference is None or difference != difference else f"{difference:+.2%}"
+    return f"{readout['decision']} ({shown}, day {readout['days']})"
 
 
 def quarantined_rows(settings: Settings, day: date) -> int:

@@ -79,8 +79,8 @@ def test_model_train_promote_rollback_and_history(tmp_path: Path) -> None:
     assert ingested.returncode == 0, ingested.stderr
     trained = _cli(tmp_path, "model", "train", extra=bigger)
     assert trained.returncode == 0, trained.stderr
-    assert "registered version 1 as challenger" in trained.stdout
-    assert "promoted: ndcg_at_10" in trained.stdout
+    assert "registered version 1, now @champion" in trained.stdout  # the first model
+    assert "passed: ndcg_at_10" in trained.stdout
     refused = _cli(tmp_path, "model", "rollback", "--reason", "no earlier champion")
     assert refused.returncode == 2 and "nothing to roll back to" in refused.stdout
     missing = _cli(tmp_path, "model", "promote", "7", "--reason", "typo")

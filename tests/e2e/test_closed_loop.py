@@ -4,8 +4,9 @@ Slates come from the running BentoML service; the days flow through ingest, feat
 monitoring without hand triggers; the first champion is trained once enough days exist; the
 drift in the middle is detected on its day (the good-engagement rate falls below the days the
 champion served before), a retrain is triggered the day after (so the drifted day is in its
-training data), passes the gate and serves; the good-engagement rate recovers. Everything is
-asserted from the lake and the registry."""
+training data), passes the gate and becomes the challenger; the canary serves it beside the
+champion, the daily A/B readout judges it, and its slates recover good engagement. Everything
+is asserted from the lake and the registry."""
 
 from __future__ import annotations
 
@@ -13,14 +14,13 @@ from datetime import timedelta
 
 import pytest
 
-from engageflow import lake, schema
 from engageflow.app.demo import demo_overrides
 from engageflow.settings import Settings
 
 pytestmark = [pytest.mark.loop, pytest.mark.timeout(3000)]
 
 # The drift on day 6, after a first champion has served a day; its retrain on day 7; two days
-# served by the retrained model.
+# served by the retrained model (the canary, until the A/B readout decides).
 DAYS = 9
 
 
@@ -35,10 +35,10 @@ def loop(tmp_path_factory: pytest.TempPathFactory):
     overrides = demo_overrides(Settings().simulation.start, DAYS)  # the demo's world
     overrides["airflow"]["port"] = free_port()
     overrides["monitoring"]["ui_port"] = free_port()
+    overrides["serving"].update(port=free_port(), reload_interval_seconds=1.0)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("loop") / "data",
         mlflow={"port": free_port()},
-        serving={"port": free_port(), "reload_interval_seconds": 1.0},
         **overrides,
     )
     stack.up(settings)
@@ -55,10 +55,14 @@ def drift_index(settings: Settings) -> int:
     return (settings.simulation.drifts[0].day - settings.simulation.start).days
 
 
-def served_versions(settings: Settings, day) -> set[str]:
-    table = lake.read_partition(settings.root, "lake", "predictions", day, schema.PREDICTIONS)
-    frame = table.to_pandas()
-    return set(frame.loc[frame["policy"] == "champion", "model_version"].dropna())
+def good_rate_by_version(settings: Settings, day) -> dict[str, float]:
+    """The day's good-engagement rate of the slates each model version served."""
+    from monitoring.served import day_events, labelled_impressions
+
+    shown = labelled_impressions(settings, day_events(settings, day)).dropna(
+        subset=["model_version"]
+    )
+    return shown.groupby(shown["model_version"].astype(str))["good"].mean().to_dict()
 
 
 def test_a_first_champion_is_trained_before_the_drift(loop) -> None:
@@ -83,24 +87,31 @@ def test_the_drift_is_detected_and_only_then(loop) -> None:
     assert retrains == [drift + 1]
 
 
-def test_the_retrained_model_passes_the_gate_and_serves(loop) -> None:
+def test_the_retrain_passes_the_gate_as_challenger_and_the_canary_serves_it(loop) -> None:
     from engageflow.aliases import moves
 
     settings, reports = loop
     drift = drift_index(settings)
-    before, after = reports[drift].champion, reports[drift + 1].champion
-    assert before is not None and after is not None and after > before
-    crowned = [m for m in moves(settings, "champion") if m.version == after]
-    assert crowned and crowned[-1].kind == "gate" and crowned[-1].previous == before
+    champion, retrained = reports[drift].champion, reports[drift + 1].challenger
+    assert champion is not None and retrained is not None and retrained > champion
+    [passed] = [m for m in moves(settings, "challenger") if m.version == retrained]
+    assert passed.kind == "gate" and passed.reason.startswith(f"passed vs champion v{champion}")
+    # Never straight to champion: only the A/B readout may crown it.
+    crowned = [m for m in moves(settings, "champion") if m.version == retrained]
+    assert all(m.kind == "ab" for m in crowned), crowned
     for report in reports[drift + 2 :]:
-        assert served_versions(settings, report.day) == {str(after)}
+        assert str(retrained) in good_rate_by_version(settings, report.day)
+        assert report.ab is not None or report.champion == retrained, report
 
 
-def test_good_engagement_recovers_after_the_retrain(loop) -> None:
+def test_the_retrained_model_recovers_good_engagement(loop) -> None:
     settings, reports = loop
     drift = drift_index(settings)
-    hit = reports[drift].good_rate
-    recovered = [r.good_rate for r in reports[drift + 2 :]]
-    assert len(recovered) >= 2
+    hit, retrained = reports[drift].good_rate, str(reports[drift + 1].challenger)
     assert hit < reports[drift - 1].good_rate
-    assert min(recovered) > hit
+    served = [good_rate_by_version(settings, r.day) for r in reports[drift + 2 :]]
+    assert len(served) >= 2
+    assert min(rates[retrained] for rates in served) > hit, served
+    # Where both arms served, the retrained model beat the drifted champion.
+    both = [rates for rates in served if len(rates) == 2]
+    assert all(rates[retrained] == max(rates.values()) for rates in both), served

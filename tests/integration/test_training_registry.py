@@ -41,12 +41,12 @@ def world(settings: Settings) -> Settings:
 def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
     settings = world
     first = pipeline.run_all(settings, date(2026, 1, 7))
-    assert first["promote"] and first["reference"] == "popularity"
+    assert first["passed"] and first["reference"] == "popularity"
     assert first["primary"]["lower"] > 0  # beats popularity on NDCG@10, with confidence
     table = first["evaluation"]["baselines"]
     assert table["oracle"]["auc"] > first["evaluation"]["metrics"]["auc"]
-    assert alias_version(settings, CHAMPION) == 1
-    assert alias_version(settings, CHALLENGER) is None  # retired on promotion
+    assert alias_version(settings, CHAMPION) == 1  # the first model: nothing to A/B against
+    assert alias_version(settings, CHALLENGER) is None
 
     window = pipeline.plan_window(settings, date(2026, 1, 8))
     broken = pipeline.build_dataset(settings, window, broken_features="*")
@@ -55,44 +55,45 @@ def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
     assert "champion v1" in evaluation["baselines"]
     registered = pipeline.register_model(settings, broken, model, evaluation)
     assert registered["version"] == 2
-    assert alias_version(settings, CHALLENGER) == 2
+    assert alias_version(settings, CHALLENGER) is None  # not before the gate
     verdict = pipeline.gate_model(settings, broken, registered)
-    assert not verdict["promote"] and verdict["reference"] == "champion v1"
+    assert not verdict["passed"] and verdict["reference"] == "champion v1"
+    assert verdict["alias"] is None
     assert verdict["primary"]["upper"] < -settings.training.gate_tolerance
     assert alias_version(settings, CHAMPION) == 1  # the champion stays
-    assert alias_version(settings, CHALLENGER) == 2
+    assert alias_version(settings, CHALLENGER) is None  # a refused version never serves
     tags = connect(settings).get_model_version(settings.mlflow.registered_model, "2").tags
     assert tags["gate"].startswith("refused vs champion v1")
 
     retrained = pipeline.run_all(settings, date(2026, 1, 8))
-    assert retrained["version"] == 3 and retrained["promote"], retrained["reasons"]
-    assert alias_version(settings, CHAMPION) == 3
+    assert retrained["version"] == 3 and retrained["passed"], retrained["reasons"]
+    # A pass makes a challenger for the canary; only the A/B readout (or a hand) crowns it.
+    assert (alias_version(settings, CHAMPION), alias_version(settings, CHALLENGER)) == (1, 3)
+    promote(settings, 3, "the canary won", "oncall")
+    assert (alias_version(settings, CHAMPION), alias_version(settings, CHALLENGER)) == (3, None)
 
-    back = rollback(settings, "v3 hurt the canary", "oncall")
+    back = rollback(settings, "v3 hurt engagement", "oncall")
     assert (back.previous, back.version) == (3, 1)
     assert alias_version(settings, CHAMPION) == 1
     with pytest.raises(DataError, match="nothing to roll back to"):
         rollback(settings, "again", "oncall")
-    promote(settings, 3, "canary fixed upstream", "oncall")
+    promote(settings, 3, "fixed upstream", "oncall")
 
     champions = moves(settings, CHAMPION)
     assert [(m.version, m.kind) for m in champions] == [
         (1, "gate"),
-        (3, "gate"),
+        (3, "manual"),
         (1, "rollback"),
         (3, "manual"),
     ]
-    assert champions[2].reason == "v3 hurt the canary" and champions[2].actor == "oncall"
-    assert champions[0].reason.startswith("promoted vs popularity: ndcg_at_10")
+    assert champions[2].reason == "v3 hurt engagement" and champions[2].actor == "oncall"
+    assert champions[0].reason.startswith("passed vs popularity: ndcg_at_10")
     assert champion_stack(champions) == [1, 3]
     assert [m.at for m in champions] == sorted(m.at for m in champions)
     every = moves(settings)
-    assert [(m.alias, m.version) for m in every if m.alias == CHALLENGER] == [
-        (CHALLENGER, 1),
-        (CHALLENGER, None),
-        (CHALLENGER, 2),
-        (CHALLENGER, 3),
-        (CHALLENGER, None),
+    assert [(m.alias, m.version, m.kind) for m in every if m.alias == CHALLENGER] == [
+        (CHALLENGER, 3, "gate"),
+        (CHALLENGER, None, "retire"),
     ]
 
 

@@ -136,7 +136,6 @@ def test_killed_mlflow_logging_registers_nothing_and_moves_no_alias(
 
     retried = run_step(settings, "train", dataset=dataset)
     assert retried["version"] == 1  # the killed attempt left no version behind
-    assert alias_version(settings, CHALLENGER) == 1
-    assert [(m.alias, m.version) for m in moves(settings)] == [(CHALLENGER, 1)]
+    assert moves(settings) == []  # registering moves no alias: the gate does
     finished = client.search_runs([experiment.experiment_id], "attributes.status = 'FINISHED'")
     assert [r.info.run_id for r in finished] == [retried["run_id"]]

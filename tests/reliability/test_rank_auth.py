@@ -72,7 +72,7 @@ def test_models_reports_what_serves_and_follows_a_promotion(
     client.set_registered_model_alias(MODEL, "champion", str(new))
     client.set_registered_model_alias(MODEL, "challenger", str(before))
     try:
-        wait_until_serving(server.url, new, planted_key, timeout=30)
+        wait_until_serving(server.url, new, planted_key, timeout=30, challenger=before)
         loaded = served_models(server.url, planted_key)
         assert loaded["champion"]["version"] == str(new)
         reply = httpx.post(

@@ -107,7 +107,7 @@ def test_mlflow_server_stopped_keeps_serving_and_training_fails_clearly(
         tracked = world.model_copy(update={"mlflow": config})
         last = world.simulation.start + timedelta(days=4)
         trained = run_all(tracked, last)  # window -> ... -> gate, through the server
-        assert (trained["version"], trained["promote"]) == (1, True)
+        assert (trained["version"], trained["passed"]) == (1, True)
         server = serve(tracked, reload_interval_seconds=1.0, epsilon=0.0, canary_share=0.0)
         body = _bodies(world, 1)[0]
         assert httpx.post(f"{server.url}/rank", json=body).json()["model_version"] == "1"

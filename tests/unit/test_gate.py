@@ -14,21 +14,21 @@ NOISE = Scores("reference", np.random.default_rng(0).random(len(FRAME)), True)
 
 
 def test_first_model_must_beat_the_baseline() -> None:
-    assert decide(FRAME, TRUE, NOISE, CONFIG, seed=1, first=True).promote
+    assert decide(FRAME, TRUE, NOISE, CONFIG, seed=1, first=True).passed
     refused = decide(FRAME, NOISE, TRUE, CONFIG, seed=1, first=True)
-    assert not refused.promote
+    assert not refused.passed
     assert refused.primary["upper"] < 0
     rule = "must beat on the estimate, may not trail by more than 0.02 nor be significantly worse"
     assert f"{rule}: failed" in refused.summary()
     # A tie with the baseline does not beat it.
     same = Scores("reference", TRUE.values, True)
-    assert not decide(FRAME, TRUE, same, CONFIG, seed=1, first=True).promote
+    assert not decide(FRAME, TRUE, same, CONFIG, seed=1, first=True).passed
 
 
 def test_a_challenger_as_good_as_the_champion_passes() -> None:
     same = Scores("reference", TRUE.values.copy(), True)
     verdict = decide(FRAME, TRUE, same, CONFIG, seed=1, first=False)
-    assert verdict.promote
+    assert verdict.passed
     assert verdict.primary["difference"] == 0.0
     assert verdict.primary["floor"] == -CONFIG.gate_tolerance
 
@@ -47,7 +47,7 @@ def test_an_equal_retrain_on_too_few_requests_is_not_refused_for_the_noise() -> 
     # so non-inferiority could not be shown either way.
     assert -CONFIG.gate_tolerance < verdict.primary["difference"] < 0
     assert verdict.primary["lower"] < -CONFIG.gate_tolerance < 0 < verdict.primary["upper"]
-    assert verdict.promote
+    assert verdict.passed
 
 
 def test_a_regression_the_data_shows_is_refused_even_within_the_tolerance() -> None:
@@ -55,7 +55,7 @@ def test_a_regression_the_data_shows_is_refused_even_within_the_tolerance() -> N
     reference = Scores("reference", large["p_good"].to_numpy(), True)
     verdict = decide(large, jittered(large, 0.05, 0), reference, CONFIG, seed=1, first=False)
     assert -CONFIG.gate_tolerance < verdict.primary["difference"] < verdict.primary["upper"] < 0
-    assert not verdict.promote
+    assert not verdict.passed
     assert "significantly worse: failed" in verdict.summary()
 
 
@@ -64,6 +64,6 @@ def test_a_calibration_regression_is_refused_even_with_the_same_ranking() -> Non
     reference = Scores("reference", TRUE.values, True)
     verdict = decide(FRAME, inflated, reference, CONFIG, seed=1, first=False)
     assert verdict.primary["difference"] == 0.0
-    assert not verdict.promote
+    assert not verdict.passed
     assert verdict.guards["ece"]["challenger"] > verdict.guards["ece"]["reference"] + 0.01
     assert "ece" in verdict.summary() and "regressed" in verdict.summary()

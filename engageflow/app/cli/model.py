@@ -38,8 +38,9 @@ def model_train(
     except DataError as err:
         console.print(f"[red]training failed:[/red] {err}")
         raise typer.Exit(2) from err
-    console.print(f"registered version {done['version']} as challenger")
-    console.print(("promoted: " if done["promote"] else "refused: ") + "; ".join(done["reasons"]))
+    where = f"now @{done['alias']}" if done["alias"] else "no alias: it will not serve"
+    console.print(f"registered version {done['version']}, {where}")
+    console.print(("passed: " if done["passed"] else "refused: ") + "; ".join(done["reasons"]))
 
 
 @app.command("promote")
