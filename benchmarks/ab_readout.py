@@ -16,13 +16,14 @@ import statistics
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from benchmarks.report import load_average, write_results
-from engageflow.app.demo import DEMO_WORLD
+from engageflow.app.demo import DEMO_WORLD, demo_overrides
 from engageflow.settings import MonitoringConfig, ServingConfig, SimulationConfig
 from monitoring.ab import Decision, ab_readout
 
@@ -35,15 +36,25 @@ class World:
     users: int
     requests_per_day: int
     slate_size: int
+    canary_share: float
+
+
+def demo_world() -> World:
+    """The demo's world with the demo's canary share (an even split)."""
+    share = demo_overrides(date(2026, 1, 1), 8)["serving"]["canary_share"]
+    return World(
+        "demo", DEMO_WORLD["users"], DEMO_WORLD["requests_per_day"], DEMO_WORLD["slate_size"], share
+    )
 
 
 WORLDS = (
-    World("demo", DEMO_WORLD["users"], DEMO_WORLD["requests_per_day"], DEMO_WORLD["slate_size"]),
+    demo_world(),
     World(
         "default",
         SimulationConfig().users,
         SimulationConfig().requests_per_day,
         SimulationConfig().slate_size,
+        ServingConfig().canary_share,
     ),
 )
 LIFTS = (0.0, 0.10, -0.10)
@@ -74,13 +85,12 @@ def one_test(
     lift: float,
     readout: Readout,
     config: MonitoringConfig,
-    canary_share: float,
     rates: tuple[float, float],
     rng: np.random.Generator,
 ) -> tuple[Decision, int]:
     """(the decision, the day it came) of one simulated test."""
     good_rate, bad_rate = rates
-    canary = rng.random(world.users) < canary_share
+    canary = rng.random(world.users) < world.canary_share
     concentration = 20.0  # users differ: a Beta spread of personal rates around the mean
     good_p = rng.beta(good_rate * concentration, (1 - good_rate) * concentration, world.users)
     good_p = np.clip(np.where(canary, good_p * (1 + lift), good_p), 0, 1)
@@ -120,7 +130,6 @@ def main() -> None:
     args = parser.parse_args()
     started = load_average()
     config = MonitoringConfig()
-    share = ServingConfig().canary_share
     rows = []
     for world in WORLDS:
         for lift in LIFTS:
@@ -130,16 +139,15 @@ def main() -> None:
             ):
                 rng = np.random.default_rng(args.seed)
                 results = [
-                    one_test(
-                        world, lift, readout, config, share, (args.good_rate, args.bad_rate), rng
-                    )
+                    one_test(world, lift, readout, config, (args.good_rate, args.bad_rate), rng)
                     for _ in range(args.tests)
                 ]
                 counts = Counter(decision for decision, _ in results)
                 decided = [day for decision, day in results if decision in ("promote", "roll_back")]
                 rows.append(
                     [
-                        f"{world.name} ({world.users:,} users, {world.requests_per_day:,} req/day)",
+                        f"{world.name} ({world.users:,} users, {world.requests_per_day:,} req/day, "
+                        f"canary {world.canary_share:.0%})",
                         f"{lift:+.0%}",
                         name,
                         *(f"{counts[d] / args.tests:.1%}" for d in ("promote", "roll_back")),
@@ -154,10 +162,11 @@ def main() -> None:
     notes = f"""
 {args.tests} simulated tests per row; each looked at daily for up to {config.ab_max_days} days
 (`ab_max_days`), stopping at the first conclusive look. Default settings: alpha
-{config.ab_alpha}, `ab_min_users` {config.ab_min_users}, canary share {share:.0%} of users
-(sticky), mSPRT tuned to a {config.ab_expected_lift:.0%} relative lift. Users come back
-Poisson({"requests_per_day / users"}) times a day; personal good and bad rates are Beta around
-{args.good_rate} and {args.bad_rate}; the bad rate is the same in both arms. With no true
+{config.ab_alpha}, `ab_min_users` {config.ab_min_users}, the canary share of each world's
+users (sticky; the demo splits evenly, the default is 10%), mSPRT tuned to a
+{config.ab_expected_lift:.0%} relative lift. Users come back Poisson(requests_per_day / users)
+times a day; personal good and bad rates are Beta around {args.good_rate} and {args.bad_rate};
+the bad rate is the same in both arms. With no true
 difference (+0%), "promote" is a false promotion and "roll back" a false alarm. "Kept champion":
 the horizon passed without a conclusion and the challenger was retired; "undecided": fewer
 than `ab_min_users` users in the canary by the horizon. Median days: over promote and roll back.

@@ -65,7 +65,7 @@ def serving(page: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-AB_WORLD = "default (20,000 users, 5,000 req/day)"
+AB_WORLD = "default (20,000 users, 5,000 req/day, canary 10%)"
 
 
 def ab_readout(page: str) -> str:
