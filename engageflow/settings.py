@@ -176,6 +176,13 @@ class TrainingConfig(Section):
     engagement_k: int = Field(default=5, ge=1)
     calibration_bins: int = Field(default=10, ge=2)
     popularity_prior: float = Field(default=20.0, ge=0)  # pseudo-impressions at the mean rate
+    # What ranking metrics, the gate and ranking objectives group by (training/groups.py):
+    # requests when they hold slates ("auto"), else each user's sessions cut at this pause.
+    group_by: Literal["auto", "request", "session"] = "auto"
+    session_gap_minutes: float = Field(default=30.0, gt=0)
+    # Fewer test groups with a good and another item than this, and ranking metrics say nothing:
+    # the gate refuses and says why (about 0.3 / sqrt(n) of NDCG noise per model at n groups).
+    min_rankable_groups: int = Field(default=100, ge=1)
     # Promotion gate: paired bootstrap (by request) of challenger minus champion.
     gate_metric: Literal["ndcg", "auc", "gauc", "map", "mrr"] = "ndcg"
     # How far the estimate may trail the champion (training/gate.py has the rule and its reason).

@@ -1,5 +1,5 @@
 """XGBoost helpers both engines share (in-process, training/train.py; Dask,
-training/distributed.py): ranking groups by request, the early-stopping cut."""
+training/distributed.py): ranking groups (training/groups.py), the early-stopping cut."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from training.columns import GROUP
+
 
 def is_ranking(objective: str) -> bool:
     """Whether the objective ranks within groups (pairwise/listwise) rather than pointwise."""
     return objective.startswith("rank:")
 
 
-def by_request(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """`frame` sorted by request (stable) and its query ids, as ranking objectives want them."""
-    codes, _ = pd.factorize(frame["request_id"], sort=True)
+def by_group(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """`frame` sorted by ranking group (stable) and its query ids, as ranking objectives want."""
+    codes = frame[GROUP].to_numpy()
     order = np.argsort(codes, kind="stable")
     return frame.iloc[order], codes[order]
 

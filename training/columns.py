@@ -23,17 +23,18 @@ META_COLUMNS = [
     "bad",
 ]
 TRUTH_COLUMN = "p_good"
+GROUP = "group_id"  # the ranking group of each row (training/groups.py), added per split
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
     """Every column that is neither meta nor truth, in frame order."""
-    reserved = {*META_COLUMNS, TRUTH_COLUMN}
+    reserved = {*META_COLUMNS, TRUTH_COLUMN, GROUP}
     return [column for column in frame.columns if column not in reserved]
 
 
 def check_frame(frame: pd.DataFrame, features: list[str], where: str) -> None:
     """Fail with what is wrong when a split cannot be trained or evaluated on."""
-    missing = [c for c in [*META_COLUMNS, *features] if c not in frame.columns]
+    missing = [c for c in [*META_COLUMNS, GROUP, *features] if c not in frame.columns]
     if missing:
         raise DataError(f"{where}: missing columns {missing}; the dataset step must add them")
     if frame.empty:

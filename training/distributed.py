@@ -18,7 +18,7 @@ import xgboost as xgb
 from xgboost import dask as dxgb
 
 from engageflow.settings import TrainingConfig
-from training.boosting import by_request, cut_at_best, is_ranking
+from training.boosting import by_group, cut_at_best, is_ranking
 from training.columns import LABEL
 
 QID = "_qid"
@@ -67,7 +67,7 @@ class DaskEngine:
 
         columns = [*features, LABEL]
         if is_ranking(objective):
-            frame, qid = by_request(frame)
+            frame, qid = by_group(frame)
             frame = frame[columns].assign(**{QID: qid})
             bounds = group_bounds(qid, self.workers())
         else:

@@ -18,7 +18,7 @@ from scipy import stats
 
 from engageflow.settings import TrainingConfig
 from training import metrics
-from training.columns import LABEL
+from training.columns import GROUP, LABEL
 
 RANKING_FAMILIES = ("ndcg", "map", "mrr")
 PER_REQUEST_COLUMN = {"ndcg": "ndcg", "map": "ap", "mrr": "rr"}
@@ -53,7 +53,7 @@ def evaluate_scores(
     """Every metric of one model on the frame (key: the shared tie-break)."""
     y = frame[LABEL].to_numpy(dtype=float)
     s = scores.values
-    requests = frame["request_id"].to_numpy()
+    requests = frame[GROUP].to_numpy()
     per = metrics.per_request(y, s, requests, config.ranking_k, key)
     good, bad = metrics.top_k_rates(
         y, frame["bad"].to_numpy(dtype=float), s, requests, config.engagement_k, key
@@ -115,7 +115,7 @@ def bootstrap_difference(
     """
     key = tiebreak(frame, seed)
     y = frame[LABEL].to_numpy(dtype=float)
-    requests = frame["request_id"].to_numpy()
+    requests = frame[GROUP].to_numpy()
     if family in RANKING_FAMILIES:
         column = PER_REQUEST_COLUMN[family]
         values = [

@@ -22,7 +22,15 @@ from typing import Any
 import pandas as pd
 
 from engageflow.settings import TrainingConfig
-from training.evaluate import Scores, bootstrap_difference, comparison_table, metric_name
+from training.columns import GROUP, LABEL
+from training.evaluate import (
+    RANKING_FAMILIES,
+    Scores,
+    bootstrap_difference,
+    comparison_table,
+    metric_name,
+)
+from training.groups import rankable_groups
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,10 @@ def decide(
     first: bool,
 ) -> Verdict:
     """Compare two scorers on the same frame; pure, so the rule is tested without MLflow."""
+    too_few = too_few_groups(frame, config)
+    if too_few:
+        primary: dict[str, float | str] = {"metric": metric_name(config.gate_metric, config)}
+        return Verdict(False, reference.name, primary, {}, [too_few])
     diff = bootstrap_difference(frame, challenger, reference, config.gate_metric, config, seed)
     # A first model replaces the popularity fallback, so it must also beat it on the estimate.
     # Demanding a significant win of a first model kept small worlds on popularity.
@@ -81,3 +93,20 @@ def decide(
         passed = passed and ok
     primary = {**asdict(diff), "floor": floor}
     return Verdict(passed, reference.name, primary, guards, reasons)
+
+
+def too_few_groups(frame: pd.DataFrame, config: TrainingConfig) -> str:
+    """Why a ranking gate cannot judge this test window ("" when it can): too few groups hold
+    a good item and another one, so every model scores alike on them."""
+    if config.gate_metric not in RANKING_FAMILIES:
+        return ""
+    groups = rankable_groups(frame[LABEL].to_numpy(), frame[GROUP].to_numpy())
+    if groups >= config.min_rankable_groups:
+        return ""
+    return (
+        f"cannot judge: the test window holds {groups} ranking groups with a good and another "
+        f"item (< training.min_rankable_groups {config.min_rankable_groups}), so "
+        f"{metric_name(config.gate_metric, config)} cannot tell models apart. Give the import "
+        "a request or session id (--request), set training.group_by=session with a longer "
+        "training.session_gap_minutes, or widen training.test_days"
+    )

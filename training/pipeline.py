@@ -35,9 +35,9 @@ from engageflow.registry import register as register_version
 from engageflow.sampling import stratified_sample
 from engageflow.scoring import predict
 from engageflow.settings import Settings
-from training import baselines, metrics, plots
+from training import baselines, groups, metrics, plots
 from training.boosting import is_ranking
-from training.columns import LABEL, TRUTH_COLUMN
+from training.columns import GROUP, LABEL, TRUTH_COLUMN
 from training.dataset import training_frame
 from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
 from training.gate import decide
@@ -87,11 +87,13 @@ def build_dataset(
     folder = run_dir(settings, run)
     service = settings.training.feature_service
     truth = all(lake.partition_files(settings.root, "truth", "impressions", d) for d in days.test)
-    paths, features = {}, []
+    paths, features, grouping = {}, [], None
     for split in SPLITS:
         frame, features = training_frame(
             settings, getattr(days, split), service, with_truth=split == "test" and truth
         )
+        grouping = grouping or groups.resolve(frame, settings.training)  # the train split's
+        frame[GROUP] = groups.group_codes(frame, grouping, settings.training)
         if split == "train" and broken_features:
             frame = shuffle_features(frame, features, broken_features, seed_of(settings))
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -103,6 +105,7 @@ def build_dataset(
         "features": features,
         "feature_service": service,
         "broken_features": broken_features,
+        "grouping": groups.describe(grouping, settings.training),
     }
 
 
@@ -247,6 +250,7 @@ def register_model(
         },
         "feature_service": dataset["feature_service"],
         "features": dataset["features"],
+        "grouping": dataset["grouping"],
         **trained_where(model),
         **code_version(),
     }

@@ -21,7 +21,7 @@ import pandas as pd
 import xgboost as xgb
 
 from engageflow.settings import TrainingConfig
-from training.boosting import by_request, cut_at_best, is_ranking
+from training.boosting import by_group, cut_at_best, is_ranking
 from training.columns import LABEL, check_frame
 
 SEARCH_SPACE: dict[str, list[Any]] = {
@@ -51,9 +51,9 @@ class Trained:
 
 
 def matrix(frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
-    """A DMatrix of the features and label; for ranking objectives sorted by request (qid)."""
+    """A DMatrix of the features and label; for ranking objectives sorted by group (qid)."""
     if is_ranking(objective):
-        frame, qid = by_request(frame)
+        frame, qid = by_group(frame)
         return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32), qid=qid)
     return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32))
 

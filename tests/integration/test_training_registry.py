@@ -108,6 +108,7 @@ def test_a_run_logs_what_reproduces_it(world: Settings) -> None:
     assert params["window.train_start"] == "2026-01-02"
     assert params["window.test_end"] == "2026-01-07"
     assert params["feature_service"] == "ranker_v1"
+    assert params["grouping"] == "request"  # the simulator's requests hold slates
     assert params["seed"] == str(settings.seed)
     assert params["imbalance"].startswith("none")
     assert len(params["git_commit"]) == 40 and params["package_version"] == "0.1.0"

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engageflow.settings import TrainingConfig
+from training.columns import GROUP
+from training.groups import group_codes
+
 FEATURES = ["signal", "noise"]
 
 
@@ -14,7 +18,7 @@ def impressions(requests: int, per_request: int, seed: int) -> pd.DataFrame:
     n = requests * per_request
     signal, noise = rng.normal(size=n), rng.normal(size=n)
     p_good = 1 / (1 + np.exp(-(-3 + 2 * signal)))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "request_id": np.repeat([f"r{seed}-{i}" for i in range(requests)], per_request),
             "user_id": np.repeat([f"u{i % 50}" for i in range(requests)], per_request),
@@ -30,3 +34,4 @@ def impressions(requests: int, per_request: int, seed: int) -> pd.DataFrame:
             "p_good": p_good,
         }
     )
+    return frame.assign(**{GROUP: group_codes(frame, "request", TrainingConfig())})

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engageflow.settings import TrainingConfig
-from training.columns import LABEL
+from training.columns import GROUP, LABEL
 from training.evaluate import Scores, bootstrap_difference
 
 Q = 0.6
@@ -20,9 +20,8 @@ TRUE_DIFFERENCE = (1 - Q) * (1 - 1 / math.log2(3))
 def two_item_requests(requests: int, seed: int) -> tuple[pd.DataFrame, Scores, Scores]:
     rng = np.random.default_rng(seed)
     good = np.tile([1, 0], requests)
-    frame = pd.DataFrame(
-        {"request_id": np.repeat(np.arange(requests), 2), "user_id": 0, LABEL: good}
-    )
+    ids = np.repeat(np.arange(requests), 2)
+    frame = pd.DataFrame({"request_id": ids, GROUP: ids, "user_id": 0, LABEL: good})
     first = np.repeat(rng.random(requests) < Q, 2)  # the reference ranks the good item first
     reference = np.where(good == 1, first.astype(float), 0.5)
     challenger = Scores("challenger", good.astype(float), probabilities=False)

@@ -42,7 +42,8 @@ def jittered(frame, scale: float, seed: int) -> Scores:
 def test_an_equal_retrain_on_too_few_requests_is_not_refused_for_the_noise() -> None:
     small = impressions(60, 10, seed=11)
     reference = Scores("reference", small["p_good"].to_numpy(), True)
-    verdict = decide(small, jittered(small, 0.06, 1), reference, CONFIG, seed=1, first=False)
+    config = CONFIG.model_copy(update={"min_rankable_groups": 10})
+    verdict = decide(small, jittered(small, 0.06, 1), reference, config, seed=1, first=False)
     # Within the tolerance, not significantly worse; the interval is wider than the tolerance,
     # so non-inferiority could not be shown either way.
     assert -CONFIG.gate_tolerance < verdict.primary["difference"] < 0
@@ -67,3 +68,23 @@ def test_a_calibration_regression_is_refused_even_with_the_same_ranking() -> Non
     assert not verdict.passed
     assert verdict.guards["ece"]["challenger"] > verdict.guards["ece"]["reference"] + 0.01
     assert "ece" in verdict.summary() and "regressed" in verdict.summary()
+
+
+def test_too_few_rankable_groups_are_refused_saying_so() -> None:
+    small = impressions(60, 10, seed=11)
+    reference = Scores("reference", small["p_good"].to_numpy(), True)
+    verdict = decide(small, perfect(small), reference, CONFIG, seed=1, first=True)
+    assert not verdict.passed
+    assert "cannot judge" in verdict.summary() and "min_rankable_groups 100" in verdict.summary()
+
+
+def test_one_item_requests_cannot_pass_a_ranking_gate() -> None:
+    """A log without request ids lands one request per user, item and day: NDCG 1 for all."""
+    single = impressions(3000, 1, seed=11)
+    reference = Scores("reference", np.zeros(len(single)), True)
+    verdict = decide(single, perfect(single), reference, CONFIG, seed=1, first=True)
+    assert not verdict.passed and "holds 0 ranking groups" in verdict.summary()
+
+
+def perfect(frame) -> Scores:
+    return Scores("challenger", frame["p_good"].to_numpy(), True)
