@@ -83,11 +83,17 @@ class LabelConfig(Section):
 class QualityConfig(Section):
     """Thresholds of the data-quality gates (expectations/); owned by the GX gate."""
 
-    volume_history_days: int = Field(default=7, ge=1)
+    # A day's row count and CTR are checked against the median of the last `history_days`
+    # lake days: at least within the ratios below, wider by `history_spread` robust standard
+    # deviations of the history's log values when the log itself varies more (3+ days).
+    history_days: int = Field(default=14, ge=1)
+    history_spread: float = Field(default=4.0, ge=0)
     volume_min_ratio: float = Field(default=0.3, gt=0)  # of the recent days' median row count
     volume_max_ratio: float = Field(default=3.0, gt=0)
-    ctr_min: float = Field(default=0.005, ge=0)
-    ctr_max: float = Field(default=0.6, le=1)
+    ctr_change_ratio: float = Field(default=2.0, ge=1)  # CTR within [median / r, median * r]
+    # Always, history or not: a ratings export clicks every impression (CTR 1.0).
+    ctr_min: float = Field(default=0.0, ge=0)
+    ctr_max: float = Field(default=1.0, le=1)
     # More of a day's rows than this failing row checks fails the day instead of quarantining
     # them: a column left empty or wrongly mapped, not some bad rows.
     max_rejected_share: float = Field(default=0.5, ge=0, le=1)

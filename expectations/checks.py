@@ -7,16 +7,18 @@ suites themselves never change from run to run.
 from __future__ import annotations
 
 import logging
-import statistics
+import math
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from scipy import stats
 
 from engageflow import lake
 from engageflow.errors import DataError
@@ -25,6 +27,7 @@ from engageflow.settings import QualityConfig, Settings
 from expectations.gate import Validation, validate
 
 log = logging.getLogger(__name__)
+MIN_SPREAD_HISTORY = 3  # days before a history's own spread widens its band
 
 
 class CatalogMissing(DataError, FileNotFoundError):
@@ -70,19 +73,45 @@ def known_items(root: Path, day: date) -> list[str] | Callable[[pd.DataFrame], l
     return pc.unique(ids).to_pylist()
 
 
+def history_band(
+    history: list[float], ratios: tuple[float, float], spread: float
+) -> tuple[float, float]:
+    """Bounds around the median of `history` (positive values): at least `ratios` (below,
+    above) of it, wider where `spread` robust standard deviations of the log values reach
+    further (with 3 or more values; a bursty log earns a wider band than a steady one)."""
+    logs = np.log(np.asarray(history, dtype=float))
+    center = float(np.median(history))
+    width = spread * float(stats.median_abs_deviation(logs, scale="normal"))
+    low, high = ratios
+    if len(logs) >= MIN_SPREAD_HISTORY and width > 0:
+        low, high = min(low, math.exp(-width)), max(high, math.exp(width))
+    return center * low, center * high
+
+
+def recent_days(root: Path, dataset: str, day: date, days: int) -> list[list[Path]]:
+    """The lake files of each of the `days` days before `day` that has any."""
+    found = []
+    for back in range(1, days + 1):
+        files = lake.partition_files(root, "lake", dataset, day - timedelta(days=back))
+        if files:
+            found.append(files)
+    return found
+
+
 def volume_bounds(
     root: Path, dataset: str, day: date, quality: QualityConfig
 ) -> tuple[int, int | None]:
-    """Row-count bounds from the median of recent lake partitions; without history, >= 1."""
-    counts = []
-    for back in range(1, quality.volume_history_days + 1):
-        files = lake.partition_files(root, "lake", dataset, day - timedelta(days=back))
-        if files:
-            counts.append(sum(pq.ParquetFile(f).metadata.num_rows for f in files))
+    """Row-count bounds from recent lake partitions (history_band); without history, >= 1."""
+    counts = [
+        sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        for files in recent_days(root, dataset, day, quality.history_days)
+    ]
+    counts = [c for c in counts if c > 0]
     if not counts:
         return 1, None
-    median = statistics.median(counts)
-    return max(1, int(median * quality.volume_min_ratio)), int(median * quality.volume_max_ratio)
+    ratios = (quality.volume_min_ratio, quality.volume_max_ratio)
+    low, high = history_band(counts, ratios, quality.history_spread)
+    return max(1, math.floor(low)), math.ceil(high)
 
 
 def daily_stats(events: pa.Table) -> pd.DataFrame:
@@ -94,7 +123,24 @@ def daily_stats(events: pa.Table) -> pd.DataFrame:
     return pd.DataFrame({"impressions": [impressions], "clicks": [clicks], "ctr": [ctr]})
 
 
-def check_daily_stats(events: pa.Table, quality: QualityConfig) -> Validation:
-    """Distribution sanity of the accepted events: CTR within settings.quality bounds."""
-    bounds = {"ctr_min": quality.ctr_min, "ctr_max": quality.ctr_max}
+def ctr_bounds(root: Path, day: date, quality: QualityConfig) -> dict[str, float]:
+    """The day's CTR bounds: settings' [ctr_min, ctr_max], narrowed to the recent days' band
+    (history_band with ratios 1/ctr_change_ratio and ctr_change_ratio) when there are any."""
+    history = []
+    for files in recent_days(root, "events", day, quality.history_days):
+        kinds = pa.concat_arrays(
+            [pq.read_table(f, columns=["event_type"])["event_type"].combine_chunks() for f in files]
+        )
+        ctr = daily_stats(pa.table({"event_type": kinds}))["ctr"].iloc[0]
+        if ctr is not None and ctr > 0:
+            history.append(float(ctr))
+    if not history:
+        return {"ctr_min": quality.ctr_min, "ctr_max": quality.ctr_max}
+    ratio = quality.ctr_change_ratio
+    low, high = history_band(history, (1 / ratio, ratio), quality.history_spread)
+    return {"ctr_min": max(quality.ctr_min, low), "ctr_max": min(quality.ctr_max, high)}
+
+
+def check_daily_stats(events: pa.Table, bounds: dict[str, float]) -> Validation:
+    """Distribution sanity of the accepted events: CTR within `bounds` (ctr_bounds)."""
     return validate(daily_stats(events), "daily_stats", bounds, rows_are_records=False)

@@ -65,10 +65,11 @@ def ingest_catalog(settings: Settings, day: date) -> Ingested:
 
 def ingest_events(settings: Settings, day: date) -> Ingested:
     """Gate the day's landed event files with the `events` suite into `lake/events/date=day/`."""
-    from expectations.checks import check_daily_stats, event_parameters
+    from expectations.checks import check_daily_stats, ctr_bounds, event_parameters
     from expectations.landing_gate import gate_landed
 
     files = _files(settings, "events", day)
+    ctr = ctr_bounds(settings.root, day, settings.quality)
     gated = gate_landed(
         settings.root,
         "events",
@@ -76,7 +77,7 @@ def ingest_events(settings: Settings, day: date) -> Ingested:
         files,
         schema.EVENTS,
         event_parameters(settings, day),
-        batch_checks=[lambda accepted: check_daily_stats(accepted, settings.quality)],
+        batch_checks=[lambda accepted: check_daily_stats(accepted, ctr)],
         max_rejected_share=settings.quality.max_rejected_share,
     )
     events = gated.accepted.sort_by(schema.TIME_ORDER)
