@@ -12,6 +12,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,12 @@ def run_feast(settings: Settings, *args: str, check: bool = True) -> subprocess.
     chdir = [] if {"-c", "--chdir"} & set(args) else ["-c", str(REPO_DIR)]
     env = {**os.environ, **feast_env(settings)}
     return subprocess.run([str(feast), *chdir, *args], env=env, check=check)
+
+
+def materialized_through(store: FeatureStore) -> datetime | None:
+    """The end of the newest materialization of any feature view in the store's cached registry
+    (refresh it first to see another process's)."""
+    ends = [view.most_recent_end_time for view in store.list_feature_views(allow_cache=True)]
+    # Feast keeps some intervals naive (UTC) and some aware; compare them as aware UTC.
+    ends = [e if e.tzinfo else e.replace(tzinfo=UTC) for e in ends if e is not None]
+    return max(ends) if ends else None

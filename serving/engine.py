@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from engageflow.settings import ServingConfig, Settings
+from feature_repo.store import materialized_through
 from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
 from serving.features import (
     feature_matrix,
@@ -106,6 +107,7 @@ class RankingEngine:
         self.slot = ModelSlot(client or connect(settings), settings.mlflow.registered_model)
         self.sources: dict[tuple, Source] = {}
         self._source_errors: dict[tuple, str] = {}
+        self.features_through: datetime | None = None  # newest materialization in `sources`
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,7 +142,11 @@ class RankingEngine:
             )
             for alias, model in models.items()
         }
-        return ModelsResponse(champion=info.get("champion"), challenger=info.get("challenger"))
+        return ModelsResponse(
+            champion=info.get("champion"),
+            challenger=info.get("challenger"),
+            features_through=self.features_through,
+        )
 
     def close(self) -> None:
         """Stop refreshing and flush the prediction log (a clean shutdown loses no slate)."""
@@ -157,12 +163,21 @@ class RankingEngine:
             try:
                 changed = False
                 if time.monotonic() >= next_reload:
-                    changed = self.slot.refresh()
+                    # A new day materialized changes the item tables (popularity, new items)
+                    # now, not a cache TTL later: the loop replays days reproducibly so.
+                    changed = self.slot.refresh() | self._materialized_since()
                     next_reload = time.monotonic() + self.config.reload_interval_seconds
                 if changed or self._cache_expired():
                     self.refresh_sources()
             except Exception:  # keep serving what is loaded; try again next tick
                 log.exception("background refresh failed")
+
+    def _materialized_since(self) -> bool:
+        """Whether Feast has materialized past what the loaded item tables hold."""
+        self.store.refresh_registry()
+        newest = materialized_through(self.store)
+        loaded = self.features_through
+        return newest is not None and (loaded is None or newest > loaded)
 
     def _cache_expired(self) -> bool:
         oldest = min((s.items.loaded_at for s in self.sources.values()), default=0.0)
@@ -172,6 +187,7 @@ class RankingEngine:
         """Re-read the registry and every loaded model's item table; keep old ones on failure."""
         try:
             self.store.refresh_registry()
+            through = materialized_through(self.store)
             ids = catalog_ids(self.settings.root)
         except Exception:
             log.exception("feature registry or catalog unreadable; keeping the loaded tables")
@@ -202,6 +218,7 @@ class RankingEngine:
             pop = items.matrix[:, layout.item_names.index(layout.popularity)]
             sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
         self.sources = sources  # one assignment: a request sees the old or the new set
+        self.features_through = through
 
     # -- the request path --------------------------------------------------------------------
     def rank(self, request: RankRequest) -> RankResponse:

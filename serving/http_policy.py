@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -138,9 +139,11 @@ def wait_until_serving(
     api_key: str | None = None,
     timeout: float = 60.0,
     challenger: int | str | None = None,
+    features_through: datetime | None = None,
 ) -> None:
     """Block until the service's champion is `version` and its challenger `challenger` (None:
-    none served), each with its features loaded.
+    none served), each with its features loaded, and its item tables hold the materialization
+    ending at `features_through` (if given).
 
     Each worker follows the aliases on its own, so the answer must hold for several asks in a
     row (the requests spread over the workers).
@@ -159,6 +162,13 @@ def wait_until_serving(
         nonlocal in_a_row
         served = served_models(url, api_key)
         fresh = all(matches(served.get(alias), v) for alias, v in wanted.items())
+        if features_through is not None:
+            loaded = served.get("features_through")
+            fresh = (
+                fresh
+                and loaded is not None
+                and (datetime.fromisoformat(loaded).astimezone(UTC) >= features_through)
+            )
         in_a_row = in_a_row + 1 if fresh else 0
         return served
 
@@ -167,7 +177,8 @@ def wait_until_serving(
 
     def give_up(state: RetryCallState) -> None:
         served = state.outcome.result() if state.outcome else None
-        raise PolicyError(f"{url} still serves {served or 'nothing'}, not {wanted}")
+        want = {**wanted, "features_through": features_through}
+        raise PolicyError(f"{url} still serves {served or 'nothing'}, not {want}")
 
     Retrying(
         retry=retry_if_result(lambda _: in_a_row < 5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
@@ -12,6 +13,9 @@ from engageflow.schema import Policy
 # BentoML's OpenAPI (3.0) keeps only the first branch of `anyOf`, so `str | None` would read as
 # a plain string there; 3.0 spells "or null" as `nullable`.
 NullableStr = Annotated[str | None, WithJsonSchema({"type": "string", "nullable": True})]
+NullableTime = Annotated[
+    datetime | None, WithJsonSchema({"type": "string", "format": "date-time", "nullable": True})
+]
 LATEST_TS = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 # Whole-body examples for the Swagger page. `example`, not `examples`: BentoML's OpenAPI is 3.0,
 # whose Schema object has only `example`, and BentoML drops the keys 3.0 does not know.
@@ -107,3 +111,7 @@ class ModelsResponse(BaseModel):
 
     champion: LoadedModelInfo | None
     challenger: LoadedModelInfo | None
+    features_through: NullableTime = Field(
+        default=None,
+        description="the newest Feast materialization the loaded item tables include",
+    )

@@ -125,18 +125,24 @@ def _trigger_run_id(settings: Settings, day: date) -> str | None:
 
 
 def wait_until_served(settings: Settings, timeout: float) -> int | None:
-    """Block until the service serves the registry's champion and challenger (the canary);
-    returns the champion's version."""
+    """Block until the service serves the registry's champion and challenger (the canary) on
+    item tables that hold the newest materialization, so the next day's slates do not depend
+    on when its cache would have expired; returns the champion's version."""
     from engageflow.registry import alias_version
+    from feature_repo.store import feature_store, materialized_through
     from serving.auth import api_key
     from serving.http_policy import wait_until_serving
 
     champion = alias_version(settings, "champion")
-    if champion is not None:
-        url = f"http://{settings.serving.host}:{settings.serving.port}"
-        challenger = alias_version(settings, "challenger")
-        key = api_key(settings.serving)
-        wait_until_serving(url, champion, key, max(timeout, 1.0), challenger=challenger)
+    url = f"http://{settings.serving.host}:{settings.serving.port}"
+    wait_until_serving(
+        url,
+        champion,
+        api_key(settings.serving),
+        max(timeout, 1.0),
+        challenger=alias_version(settings, "challenger"),
+        features_through=materialized_through(feature_store(settings)),
+    )
     return champion
 
 

@@ -27,12 +27,12 @@ from engageflow.settings import Settings
 from engageflow.simulator import simulate_day
 from feature_repo.historical import service_features
 from feature_repo.materialize import materialize_days
-from feature_repo.store import feature_store
+from feature_repo.store import feature_store, materialized_through
 from serving.canary import in_canary
 from serving.engine import serving_store
 from serving.feature_layout import ITEM_KEY, USER_KEY, build_layout
 from serving.features import feature_matrix, gather_items
-from serving.http_policy import HttpPolicy
+from serving.http_policy import HttpPolicy, served_models
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
 from serving.schemas import RankRequest, RankResponse
@@ -271,6 +271,23 @@ def test_canary_share_is_sticky_and_exact(world: Settings, servers: dict) -> Non
     assert 0.2 < len(canary) / len(users) < 0.4
     again = {u for u in users[:60] if _rank(url, u, candidates).json()["policy"] == "canary"}
     assert again == canary & set(users[:60])  # sticky
+
+
+def test_item_tables_follow_a_new_materialization_before_their_cache_expires(
+    world: Settings, servers: dict
+) -> None:
+    """The loop replays days reproducibly only if a day's slates see the day before's features."""
+    url = servers["main"].wait_ready().url
+    store = feature_store(world)
+    through = materialized_through(store)
+    assert through is not None
+    assert datetime.fromisoformat(served_models(url)["features_through"]) == through
+    later = through + pd.Timedelta(days=1)  # past the data: no rows, a newer interval
+    store.materialize(start_date=through, end_date=later)
+    deadline = time.monotonic() + 10  # reload interval 1 s; the item cache lives 60 s
+    while datetime.fromisoformat(served_models(url)["features_through"]) < later:
+        assert time.monotonic() < deadline, "item tables not reloaded after a materialization"
+        time.sleep(0.2)
 
 
 def test_hot_reload_follows_the_champion_alias(world: Settings, servers: dict) -> None:
