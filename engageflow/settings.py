@@ -190,7 +190,10 @@ class TrainingConfig(Section):
     # the gate refuses and says why (about 0.3 / sqrt(n) of NDCG noise per model at n groups).
     min_rankable_groups: int = Field(default=100, ge=1)
     # Promotion gate: paired bootstrap (by request) of challenger minus champion.
-    gate_metric: Literal["ndcg", "auc", "gauc", "map", "mrr"] = "ndcg"
+    # AUC within each slate position: the logged order is the champion's, and engagement falls
+    # with position, so a ranking metric on logged slates credits the champion for where it put
+    # items (training/gate.py). NDCG, MAP and MRR stay available, and are reported.
+    gate_metric: Literal["position_auc", "ndcg", "auc", "gauc", "map", "mrr"] = "position_auc"
     # How far the estimate may trail the champion (training/gate.py has the rule and its reason).
     gate_tolerance: float = Field(default=0.02, ge=0)
     gate_ece_tolerance: float = Field(default=0.01, ge=0)

@@ -65,6 +65,7 @@ def evaluate_scores(
         "ece": metrics.ece(y, s, config.calibration_bins) if scores.probabilities else nan,
         "auc": metrics.auc(y, s),
         "gauc": metrics.gauc(y, s, frame["user_id"].to_numpy()),
+        "position_auc": metrics.gauc(y, s, metrics.slate_positions(frame["position"].to_numpy())),
         "ndcg": float(per["ndcg"].mean()),
         "map": float(per["ap"].mean()),
         "mrr": float(per["rr"].mean()),
@@ -130,13 +131,19 @@ def bootstrap_difference(
 
         vectorized = True
     else:
-        users = frame["user_id"].to_numpy()
+        within = (
+            frame["user_id"].to_numpy()
+            if family == "gauc"
+            else metrics.slate_positions(frame["position"].to_numpy())
+            if family == "position_auc"
+            else None
+        )
         codes, uniques = pd.factorize(requests, sort=False)
 
         def measure(scores: np.ndarray, weights: np.ndarray | None) -> float:
             if family == "auc":
                 return metrics.auc(y, scores, weights)
-            return metrics.gauc(y, scores, users, weights)
+            return metrics.gauc(y, scores, within, weights)
 
         point = [measure(m.values, None) for m in (challenger, reference)]
         data = (np.arange(len(uniques)),)  # a resample of requests = row weights by request

@@ -1,8 +1,16 @@
-"""The promotion gate: the challenger takes `champion` only if it is not worse on recent data.
+"""The offline gate: a new version serves (as challenger) only if it is not worse on recent data.
 
 Primary metric (settings.training.gate_metric): the paired bootstrap interval (by request) of
-challenger minus reference. A challenger is refused when it is worse on the evidence: its
-estimate trails by more than gate_tolerance, or the whole interval lies below zero. The first
+challenger minus reference. By default AUC within each slate position (`position_auc`): the
+test days were served by the champion, in its order, and engagement falls with position, so
+NDCG on the logged slates credits the champion for where it put items. Seen on the closed loop:
+a drift retrain better within every position (AUC 0.679 vs 0.605, position-stratified) trailed
+its champion by 0.043 NDCG@10 on the champion's slates and was refused. Items at the same
+position had the same chance to be seen, so comparing them is fair to both models; NDCG, MAP and
+MRR are still reported and can be chosen.
+
+A challenger is refused when it is worse on the evidence: its estimate trails by more than
+gate_tolerance, or the whole interval lies below zero. The first
 model, compared with the popularity baseline that serves before it, must also beat it on the
 estimate. Guards (point estimates, same rows): ECE and the bad-engagement rate of the top k may
 not rise by more than their tolerances.

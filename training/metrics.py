@@ -70,6 +70,11 @@ def auc(y: np.ndarray, s: np.ndarray, weights: np.ndarray | None = None) -> floa
     return float(roc_auc_score(y, s, sample_weight=weights))
 
 
+def slate_positions(positions: np.ndarray) -> np.ndarray:
+    """Slate positions as group keys; a log without positions (an import) is one group."""
+    return pd.Series(positions).astype("Float64").fillna(-1).to_numpy(dtype=float)
+
+
 def gauc(
     y: np.ndarray, s: np.ndarray, users: np.ndarray, weights: np.ndarray | None = None
 ) -> float:

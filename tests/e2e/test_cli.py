@@ -80,7 +80,7 @@ def test_model_train_promote_rollback_and_history(tmp_path: Path) -> None:
     trained = _cli(tmp_path, "model", "train", extra=bigger)
     assert trained.returncode == 0, trained.stderr
     assert "registered version 1, now @champion" in trained.stdout  # the first model
-    assert "passed: ndcg_at_10" in trained.stdout
+    assert "passed: position_auc" in trained.stdout
     refused = _cli(tmp_path, "model", "rollback", "--reason", "no earlier champion")
     assert refused.returncode == 2 and "nothing to roll back to" in refused.stdout
     missing = _cli(tmp_path, "model", "promote", "7", "--reason", "typo")

@@ -41,7 +41,7 @@ def test_train_register_promote_then_refuse_a_broken_model(dagbag, world: Settin
     assert run.data.params["feature_service"] == "ranker_v1"
     assert run.data.params["window.test_end"] == "2026-01-07"
     assert run.data.tags["trigger_reason"] == "first model"
-    assert run.data.metrics["ndcg_at_10"] > run.data.metrics["popularity.ndcg_at_10"]
+    assert run.data.metrics["position_auc"] > run.data.metrics["popularity.position_auc"]
 
     assert _run(dagbag, {"reason": "broken on purpose", "broken_features": "*"}) == "success"
     tags = connect(world).get_model_version(world.mlflow.registered_model, "2").tags

@@ -42,7 +42,7 @@ def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
     settings = world
     first = pipeline.run_all(settings, date(2026, 1, 7))
     assert first["passed"] and first["reference"] == "popularity"
-    assert first["primary"]["lower"] > 0  # beats popularity on NDCG@10, with confidence
+    assert first["primary"]["lower"] > 0  # beats popularity (AUC within positions), surely
     table = first["evaluation"]["baselines"]
     assert table["oracle"]["auc"] > first["evaluation"]["metrics"]["auc"]
     assert alias_version(settings, CHAMPION) == 1  # the first model: nothing to A/B against
@@ -87,7 +87,7 @@ def test_promotion_refusal_rollback_and_history(world: Settings) -> None:
         (3, "manual"),
     ]
     assert champions[2].reason == "v3 hurt engagement" and champions[2].actor == "oncall"
-    assert champions[0].reason.startswith("passed vs popularity: ndcg_at_10")
+    assert champions[0].reason.startswith("passed vs popularity: position_auc")
     assert champion_stack(champions) == [1, 3]
     assert [m.at for m in champions] == sorted(m.at for m in champions)
     every = moves(settings)
@@ -113,7 +113,7 @@ def test_a_run_logs_what_reproduces_it(world: Settings) -> None:
     assert params["imbalance"].startswith("none")
     assert len(params["git_commit"]) == 40 and params["package_version"] == "0.1.0"
     metrics = run.data.metrics
-    assert {"auc", "gauc", "ndcg_at_10", "ece", "bad_rate_at_5", "popularity.auc"} <= set(metrics)
+    assert {"auc", "gauc", "position_auc", "ndcg_at_10", "ece", "bad_rate_at_5"} <= set(metrics)
     assert metrics["oracle.auc"] > metrics["auc"] > metrics["popularity.auc"]
     files = {f.path for f in client.list_artifacts(run.info.run_id, "evaluation")}
     for name in ("roc.png", "pr.png", "reliability.png", "feature_importance.json"):
