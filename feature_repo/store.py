@@ -165,9 +165,11 @@ def run_feast(settings: Settings, *args: str, check: bool = True) -> subprocess.
 
 
 def materialized_through(store: FeatureStore) -> datetime | None:
-    """The end of the newest materialization of any feature view in the store's cached registry
-    (refresh it first to see another process's)."""
+    """The time through which every materialized feature view of the store's cached registry is
+    materialized (refresh it first to see another process's). The oldest end, not the newest:
+    Feast records each view's interval when that view is written, so the newest moves while
+    the other views of the same run are still being written."""
     ends = [view.most_recent_end_time for view in store.list_feature_views(allow_cache=True)]
     # Feast keeps some intervals naive (UTC) and some aware; compare them as aware UTC.
     ends = [e if e.tzinfo else e.replace(tzinfo=UTC) for e in ends if e is not None]
-    return max(ends) if ends else None
+    return min(ends) if ends else None

@@ -107,7 +107,7 @@ class RankingEngine:
         self.slot = ModelSlot(client or connect(settings), settings.mlflow.registered_model)
         self.sources: dict[tuple, Source] = {}
         self._source_errors: dict[tuple, str] = {}
-        self.features_through: datetime | None = None  # newest materialization in `sources`
+        self.features_through: datetime | None = None  # every view materialized this far
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

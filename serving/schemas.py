@@ -113,5 +113,6 @@ class ModelsResponse(BaseModel):
     challenger: LoadedModelInfo | None
     features_through: NullableTime = Field(
         default=None,
-        description="the newest Feast materialization the loaded item tables include",
+        description="every Feast feature view was materialized this far when the item tables "
+        "loaded",
     )

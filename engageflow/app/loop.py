@@ -126,8 +126,8 @@ def _trigger_run_id(settings: Settings, day: date) -> str | None:
 
 def wait_until_served(settings: Settings, timeout: float) -> int | None:
     """Block until the service serves the registry's champion and challenger (the canary) on
-    item tables that hold the newest materialization, so the next day's slates do not depend
-    on when its cache would have expired; returns the champion's version."""
+    item tables that hold every view's latest materialization, so the next day's slates do not
+    depend on when a cache expired; returns the champion's version."""
     from engageflow.registry import alias_version
     from feature_repo.store import feature_store, materialized_through
     from serving.auth import api_key
