@@ -165,11 +165,15 @@ def run_feast(settings: Settings, *args: str, check: bool = True) -> subprocess.
 
 
 def materialized_through(store: FeatureStore) -> datetime | None:
-    """The time through which every materialized feature view of the store's cached registry is
-    materialized (refresh it first to see another process's). The oldest end, not the newest:
-    Feast records each view's interval when that view is written, so the newest moves while
-    the other views of the same run are still being written."""
-    ends = [view.most_recent_end_time for view in store.list_feature_views(allow_cache=True)]
+    """The time through which every online feature view of the store's cached registry is
+    materialized (refresh it first to see another process's); None while any has never been.
+
+    The oldest end, not the newest: Feast records each view's interval once that view is
+    written, so during a run the newest end moves before the other views are written.
+    """
+    views = [view for view in store.list_feature_views(allow_cache=True) if view.online]
+    ends = [view.most_recent_end_time for view in views]
+    if not ends or None in ends:
+        return None
     # Feast keeps some intervals naive (UTC) and some aware; compare them as aware UTC.
-    ends = [e if e.tzinfo else e.replace(tzinfo=UTC) for e in ends if e is not None]
-    return min(ends) if ends else None
+    return min(e if e.tzinfo else e.replace(tzinfo=UTC) for e in ends)

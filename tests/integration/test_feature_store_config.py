@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from feature_repo.store import (
     committed_yaml,
     feast_env,
     feature_store,
+    materialized_through,
     repo_config,
     store_yaml,
 )
@@ -141,3 +143,19 @@ def test_features_stay_readable_while_a_materialization_runs(feature_world: Sett
         features=[f"user_engagement:{name}"], entity_rows=[{"user_id": user}]
     ).to_dict()
     assert online[name][0] > 0
+
+
+def test_materialized_through_waits_for_every_online_view(feature_world: Settings) -> None:
+    """What serving reports and the loop waits for: a view written alone is not the day."""
+    settings = feature_world
+    apply_if_changed(settings)
+    store = feature_store(settings)
+    assert materialized_through(store) is None
+    first, *_ = store.list_feature_views()
+    end = datetime(2026, 1, 3, tzinfo=UTC)
+    store.materialize(start_date=end - timedelta(days=2), end_date=end, feature_views=[first.name])
+    assert materialized_through(feature_store(settings)) is None  # the others not yet
+    materialize_days(settings, FEATURE_DAYS)
+    reader = feature_store(settings)
+    ends = {view.most_recent_end_time for view in reader.list_feature_views()}
+    assert materialized_through(reader) == min(ends)
