@@ -20,6 +20,10 @@ from engageflow.settings import Settings
 from feature_repo.historical import join_features, service_features
 from training.columns import META_COLUMNS, TRUTH_COLUMN
 
+# Request ids are the service's random UUIDs: ordering ties by them gave every replay of the
+# same seed another row order, and XGBoost's row subsampling another model.
+TRAINING_ORDER = ["ts", "user_id", "position", "request_id"]
+
 
 def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.DataFrame:
     """One day's impressions with their labels (and the simulator's true p_good if asked)."""
@@ -46,7 +50,7 @@ def training_frame(
     store = feature_store(settings)
     impressions = pd.concat(
         [labelled_impressions(settings, day, with_truth) for day in days], ignore_index=True
-    ).sort_values(["ts", "request_id", "position"], kind="stable")
+    ).sort_values(TRAINING_ORDER, kind="stable")
     frame = join_features(store, impressions, service_name)
     features = service_features(store, service_name)
     keep = [*META_COLUMNS, *features] + ([TRUTH_COLUMN] if TRUTH_COLUMN in frame else [])

@@ -48,7 +48,8 @@ def session_codes(users: np.ndarray, ts: np.ndarray, gap_minutes: float) -> np.n
 def group_codes(frame: pd.DataFrame, grouping: Grouping, config: TrainingConfig) -> np.ndarray:
     """An integer group per row of `frame` under `grouping`."""
     if grouping == "request":
-        return pd.factorize(frame["request_id"], sort=True)[0].astype(np.int64)
+        # In order of appearance: sorted UUIDs would number the same requests differently.
+        return pd.factorize(frame["request_id"], sort=False)[0].astype(np.int64)
     ts = pd.to_datetime(frame["ts"], utc=True).to_numpy(dtype="datetime64[ns]")
     return session_codes(frame["user_id"].to_numpy(), ts, config.session_gap_minutes)
 
