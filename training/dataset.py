@@ -21,8 +21,9 @@ from feature_repo.historical import join_features, service_features
 from training.columns import META_COLUMNS, TRUTH_COLUMN
 
 # Request ids are the service's random UUIDs: ordering ties by them gave every replay of the
-# same seed another row order, and XGBoost's row subsampling another model.
-TRAINING_ORDER = ["ts", "user_id", "position", "request_id"]
+# same seed another row order, and XGBoost's row subsampling another model (a user can hold
+# two requests at one timestamp, hence the item before the request).
+TRAINING_ORDER = ["ts", "user_id", "position", "item_id", "request_id"]
 
 
 def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.DataFrame:
