@@ -1,4 +1,5 @@
-"""train_ranker: window -> dataset -> train -> evaluate -> register -> gate.
+"""train_ranker: window -> dataset -> train -> evaluate -> register -> gate (a pass makes the
+challenger; the first model, the champion).
 
 Daily on `airflow.schedule`, for the window whose test day is the run's day; on demand with
 params (the trigger form or a conf): `end` (last test day), `reason` (recorded on the model),
