@@ -218,7 +218,10 @@ class RankingEngine:
             pop = items.matrix[:, layout.item_names.index(layout.popularity)]
             sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
         self.sources = sources  # one assignment: a request sees the old or the new set
-        self.features_through = through
+        if not any(key in self._source_errors for key in wanted):
+            # A table that failed keeps its older rows: claiming the new materialization would
+            # let the loop go on, and stop the retry at the next reload interval.
+            self.features_through = through
 
     # -- the request path --------------------------------------------------------------------
     def rank(self, request: RankRequest) -> RankResponse:
