@@ -35,12 +35,47 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+DRIFT_FIELDS = {
+    "topic_appeal": ("topic", "shift"),
+    "new_items": ("items",),
+    "clickbait": ("share",),
+}
+
+
 class Drift(Section):
-    """A scheduled change of behaviour: from `day` on, `topic`'s appeal shifts by `shift` logits."""
+    """A scheduled change of the simulated world from `day` on; what changes depends on `kind`.
+
+    - `topic_appeal` (default): from `day` on, `topic`'s appeal shifts by `shift` logits.
+    - `new_items`: on `day` only, `items` extra new items arrive, drawn like the usual ones.
+    - `clickbait`: from `day` on, a `share` (default 1) of each day's new items draw their latent
+      clickbait from a clickbait-heavy distribution (simulator/world.py, SURGE_CLICKBAIT).
+    """
 
     day: date
-    topic: int = Field(ge=0)
-    shift: float
+    kind: Literal["topic_appeal", "new_items", "clickbait"] = "topic_appeal"
+    topic: int | None = Field(default=None, ge=0)
+    shift: float | None = None
+    items: int | None = None
+    share: float | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Drift:
+        own = DRIFT_FIELDS[self.kind]
+        # A field of another kind is most likely a forgotten `kind`: refuse it, do not ignore it.
+        foreign = [f for kind in DRIFT_FIELDS for f in DRIFT_FIELDS[kind] if f not in own]
+        given = [f for f in foreign if getattr(self, f) is not None]
+        if given:
+            names = ", ".join(f"`{f}`" for f in given)
+            raise ValueError(f"a {self.kind} drift takes no {names} (is `kind` right?)")
+        if self.kind == "topic_appeal" and (self.topic is None or self.shift is None):
+            raise ValueError("a topic_appeal drift needs `topic` and `shift`")
+        if self.kind == "new_items" and (self.items is None or self.items <= 0):
+            raise ValueError(f"a new_items drift needs `items` > 0, got {self.items}")
+        if self.kind == "clickbait":
+            self.share = 1.0 if self.share is None else self.share
+            if not 0.0 < self.share <= 1.0:
+                raise ValueError(f"a clickbait drift needs `share` in (0, 1], got {self.share}")
+        return self
 
 
 class SimulationConfig(Section):

@@ -2,8 +2,9 @@
 
 Clickbait raises the click probability but shortens dwell and raises hides and reports; latent
 quality lengthens dwell; topic preference drives both; position lowers the chance an item is
-even looked at. Drifts shift a topic's appeal from a given day on. Every probability here is
-exact, so the simulator can write the true chance of good engagement for oracle metrics.
+even looked at. Topic-appeal drifts shift a topic's appeal from a given day on (the catalog's
+drifts are drawn in world.py). Every probability here is exact, so the simulator can write the
+true chance of good engagement for oracle metrics.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ class Chances:
 
 
 def topic_shift(drifts: list[Drift], topics: np.ndarray, day: date) -> np.ndarray:
-    """The appeal shift of each item's topic on `day`, summing every drift already begun."""
+    """The appeal shift of each item's topic on `day`, summing every topic_appeal drift begun."""
     shift = np.zeros(len(topics))
     for drift in drifts:
-        if day >= drift.day:
+        if drift.kind == "topic_appeal" and day >= drift.day:
             shift += np.where(topics == drift.topic, drift.shift, 0.0)
     return shift
 
