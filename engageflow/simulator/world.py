@@ -3,6 +3,8 @@
 The world on any day is a pure function of (config, seed, day): a base population plus the
 arrivals of every day since `config.start`, each drawn from its own seeded stream. So any day
 can be simulated on its own (an Airflow run per day) and still agree with every other day.
+Drifts that change the catalog (a flood of new items, a clickbait surge) draw from streams of
+their own, so the days before a drift come out the same with or without it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from engageflow.settings import SimulationConfig
 BASE_ITEM_AGE_DAYS = 60  # the base catalog was created over the two months before the start
 DEVICES = np.array(["mobile", "desktop", "tablet"])
 DEVICE_SHARES = np.array([0.65, 0.28, 0.07])
+CLICKBAIT = (1.2, 5.0)  # Beta parameters of an item's latent clickbait: mean 0.19
+SURGE_CLICKBAIT = (5.0, 2.0)  # ... during a clickbait drift: mean 0.71
 
 
 def stream(seed: int, name: str, day: date | None = None) -> np.random.Generator:
@@ -61,6 +65,18 @@ class Items:
 
 
 @dataclass(frozen=True)
+class Surge:
+    """A clickbait drift on one day: `share` of the new items redraw clickbait from `rng`."""
+
+    share: float
+    rng: np.random.Generator
+
+    def apply(self, clickbait: np.ndarray) -> np.ndarray:
+        surged = self.rng.random(len(clickbait)) < self.share
+        return np.where(surged, self.rng.beta(*SURGE_CLICKBAIT, size=len(clickbait)), clickbait)
+
+
+@dataclass(frozen=True)
 class World:
     config: SimulationConfig
     users: Users
@@ -85,10 +101,18 @@ def _draw_users(
 
 
 def _draw_items(
-    config: SimulationConfig, rng: np.random.Generator, first: int, n: int, created: np.ndarray
+    config: SimulationConfig,
+    rng: np.random.Generator,
+    first: int,
+    n: int,
+    created: np.ndarray,
+    surge: Surge | None = None,
 ) -> dict[str, np.ndarray]:
     quality = rng.normal(0.0, 1.0, size=n)
-    clickbait = rng.beta(1.2, 5.0, size=n)
+    clickbait = rng.beta(*CLICKBAIT, size=n)
+    # The usual draw is made even when surged, so `rng` goes on to draw every other attribute
+    # as it would have: a surge changes clickbait (and its view, sensationalism) only.
+    clickbait = clickbait if surge is None else surge.apply(clickbait)
     return {
         "ids": np.array([f"i{first + i:07d}" for i in range(n)], dtype=object),
         "created_at": created,
@@ -111,6 +135,17 @@ def _instants(rng: np.random.Generator, start: datetime, span: timedelta, n: int
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+
+def _surge(config: SimulationConfig, seed: int, day: date) -> Surge | None:
+    """The clickbait drift in force on `day`, if any; overlapping ones take the largest share."""
+    shares = [d.share for d in config.drifts if d.kind == "clickbait" and d.day <= day]
+    return Surge(max(shares), stream(seed, "clickbait", day)) if shares else None
+
+
+def _flood(config: SimulationConfig, day: date) -> int:
+    """How many extra items a new_items drift brings on `day`."""
+    return sum(d.items for d in config.drifts if d.kind == "new_items" and d.day == day)
 
 
 def build_world(config: SimulationConfig, seed: int, day: date) -> World:
@@ -148,8 +183,18 @@ def build_world(config: SimulationConfig, seed: int, day: date) -> World:
         rng = stream(seed, "arrivals", d)
         joined = _instants(rng, midnight(d), timedelta(days=1), config.new_users_per_day)
         created = _instants(rng, midnight(d), timedelta(days=1), config.new_items_per_day)
+        surge = _surge(config, seed, d)
         user_parts.append(_draw_users(config, rng, n_users, config.new_users_per_day, joined))
-        item_parts.append(_draw_items(config, rng, n_items, config.new_items_per_day, created))
+        item_parts.append(
+            _draw_items(config, rng, n_items, config.new_items_per_day, created, surge)
+        )
         n_users += config.new_users_per_day
         n_items += config.new_items_per_day
+        if flood := _flood(config, d):
+            # After the day's usual arrivals, from a stream of its own: those stay as they were.
+            # Ids follow on, so the later days' ids move up: they are days after the drift.
+            extra = stream(seed, "flood", d)
+            created = _instants(extra, midnight(d), timedelta(days=1), flood)
+            item_parts.append(_draw_items(config, extra, n_items, flood, created, surge))
+            n_items += flood
     return World(config, Users(**_concat(user_parts)), Items(**_concat(item_parts)))
