@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engageflow.settings import Settings, get_settings
+from engageflow.settings import Drift, Settings, get_settings, settings_env
 
 
 def test_defaults_are_embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -39,6 +39,7 @@ def test_toml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert loaded.seed == 5
     assert loaded.simulation.users == 77
     assert loaded.simulation.drifts[0].topic == 2
+    assert loaded.simulation.drifts[0].kind == "topic_appeal"  # the default, as before kinds
 
 
 def test_missing_config_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -54,3 +55,38 @@ def test_inconsistent_values_are_refused() -> None:
         Settings(labels={"good_dwell_seconds": 3, "bounce_dwell_seconds": 5})
     with pytest.raises(ValidationError, match="unknown_field"):
         Settings(unknown_field=1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"topic": 1}, r"a topic_appeal drift needs `topic` and `shift`"),
+        ({"shift": -1.0}, r"a topic_appeal drift needs `topic` and `shift`"),
+        ({"kind": "new_items"}, r"a new_items drift needs `items` > 0"),
+        ({"kind": "new_items", "items": 0}, r"a new_items drift needs `items` > 0"),
+        ({"kind": "clickbait", "share": 0}, r"a clickbait drift needs `share` in \(0, 1\]"),
+        ({"kind": "clickbait", "share": 1.5}, r"a clickbait drift needs `share` in \(0, 1\]"),
+        # Another kind's field is a forgotten or wrong `kind`, not something to ignore.
+        ({"items": 50}, r"a topic_appeal drift takes no `items`"),
+        ({"kind": "clickbait", "topic": 1, "shift": 1.0}, r"takes no `topic`, `shift`"),
+        ({"kind": "flood", "items": 5}, r"kind"),
+    ],
+)
+def test_a_drift_needs_the_fields_of_its_kind(fields: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(simulation={"drifts": [{"day": "2026-01-05", **fields}]})
+
+
+def test_drift_kinds_survive_the_trip_to_a_child_process(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    drifts = [
+        {"day": "2026-01-05", "topic": 2, "shift": -1.5},
+        {"day": "2026-01-06", "kind": "new_items", "items": 300},
+        {"day": "2026-01-07", "kind": "clickbait"},
+    ]
+    settings = Settings(data_dir=settings.data_dir, simulation={"drifts": drifts})
+    assert settings.simulation.drifts[2].share == 1.0  # a clickbait drift surges every new item
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
+    assert get_settings().simulation.drifts == [Drift.model_validate(d) for d in drifts]
