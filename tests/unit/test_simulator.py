@@ -12,9 +12,11 @@ from engageflow import schema
 from engageflow.labels import impression_labels
 from engageflow.settings import Drift, Settings
 from engageflow.simulator import POLICIES, simulate_day
-from engageflow.simulator.world import build_world
+from engageflow.simulator.behaviour import topic_shift
+from engageflow.simulator.world import World, build_world
 
 DAY = date(2026, 1, 1)
+ONE = timedelta(days=1)
 RANDOM = POLICIES["random"]
 
 
@@ -105,6 +107,71 @@ def test_drift_changes_topic_ctr_after_the_drift_day(busy: Settings) -> None:
     assert after[0] < 0.5 * before[0]
     others = before.index != 0
     assert np.allclose(after[others], before[others], rtol=0.25)
+
+
+def _created_on(world: World, day: date) -> np.ndarray:
+    """Indices of the items created on `day`."""
+    created = world.items.created_at
+    return np.flatnonzero((created >= np.datetime64(day)) & (created < np.datetime64(day + ONE)))
+
+
+def test_a_flood_of_new_items_comes_on_its_day_only_and_changes_no_earlier_day(
+    settings: Settings,
+) -> None:
+    flood_day, config = DAY + ONE, settings.simulation
+    plain_world = build_world(config, settings.seed, flood_day)
+    plain = {day: _day(settings, day)[0] for day in (DAY, flood_day)}
+    config.drifts = [Drift(day=flood_day, kind="new_items", items=70)]
+    world = build_world(config, settings.seed, flood_day)
+    assert len(_created_on(world, flood_day)) == config.new_items_per_day + 70
+    assert len(_created_on(world, DAY)) == config.new_items_per_day
+    # The day's usual arrivals are the same items; the flood's come after them, with new ids.
+    n = len(plain_world.items.ids)
+    for name in ("ids", "created_at", "quality", "clickbait", "topic"):
+        assert np.array_equal(getattr(world.items, name)[:n], getattr(plain_world.items, name))
+    assert len(set(world.items.ids)) == len(world.items.ids) == n + 70
+    # Items created on the flood day go live the day after: that day's traffic is unchanged too.
+    for day, events in plain.items():
+        pd.testing.assert_frame_equal(_day(settings, day)[0], events)
+    later = build_world(config, settings.seed, flood_day + ONE)
+    assert len(_created_on(later, flood_day + ONE)) == config.new_items_per_day
+    assert len(set(later.items.ids)) == len(later.items.ids)
+
+
+def test_a_clickbait_drift_makes_new_items_sensational_from_its_day_on(
+    settings: Settings,
+) -> None:
+    drift_day, config = DAY + ONE, settings.simulation
+    last = drift_day + ONE
+    plain = build_world(config, settings.seed, last)
+    config.drifts = [Drift(day=drift_day, kind="clickbait")]
+    world = build_world(config, settings.seed, last)
+    before = world.items.created_at < np.datetime64(drift_day)
+    after = ~before
+    assert after.sum() == 2 * config.new_items_per_day
+    assert world.items.sensationalism[before].mean() < 0.25
+    assert world.items.sensationalism[after].mean() > 0.5
+    assert plain.items.sensationalism[after].mean() < 0.25
+    # Only clickbait and its observable view change, and only on and after the drift day.
+    for name in ("clickbait", "sensationalism"):
+        assert np.array_equal(
+            getattr(world.items, name)[before], getattr(plain.items, name)[before]
+        )
+    for name in ("ids", "created_at", "quality", "topic", "production_score"):
+        assert np.array_equal(getattr(world.items, name), getattr(plain.items, name))
+    config.drifts = [Drift(day=drift_day, kind="clickbait", share=0.5)]
+    half = build_world(config, settings.seed, last).items.sensationalism[after].mean()
+    assert 0.3 < half < 0.6
+
+
+def test_only_topic_appeal_drifts_shift_a_topic(settings: Settings) -> None:
+    topics = np.arange(settings.simulation.topics)
+    drifts = [
+        Drift(day=DAY, kind="new_items", items=10),
+        Drift(day=DAY, kind="clickbait"),
+        Drift(day=DAY, topic=1, shift=-2.0),
+    ]
+    assert topic_shift(drifts, topics, DAY).tolist() == [0.0, -2.0] + [0.0] * (len(topics) - 2)
 
 
 def test_new_items_and_users_arrive_every_day(settings: Settings) -> None:
