@@ -85,7 +85,17 @@ def ab_readout(page: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-BLOCKS: dict[str, Callable[[str], str]] = {"serving": serving, "ab_readout": ab_readout}
+def drift(page: str) -> str:
+    """The README's drift table: docs/benchmarks/drift.md's table as it is."""
+    lines = [line for line in page.splitlines() if line.startswith("|")]
+    return "\n".join(lines) + "\n"
+
+
+BLOCKS: dict[str, Callable[[str], str]] = {
+    "serving": serving,
+    "ab_readout": ab_readout,
+    "drift": drift,
+}
 
 
 def render(readme: str, results_dir: Path = RESULTS_DIR) -> str:

@@ -322,12 +322,16 @@ class MonitoringConfig(Section):
     seed: int | None = None  # default: the global `seed`
     # Distances, not p-value tests: their verdicts do not flip with the sample size.
     num_method: str = "wasserstein"
-    num_threshold: float = Field(default=0.1, gt=0)
     cat_method: str = "jensenshannon"
-    cat_threshold: float = Field(default=0.1, gt=0)
-    # Verdict: any one of these is drift.
-    drift_share: float = Field(default=0.3, gt=0, le=1)  # of the features that drifted
-    prediction_drift_threshold: float = Field(default=0.1, gt=0)  # score distance
+    # Each column's drift bound is calibrated on the champion's recent served days
+    # (monitoring/calibration.py) for this many false alarms in 30 undrifted days ...
+    false_alarms_per_30_days: float = Field(default=1.0, gt=0)
+    drift_reference_days: int = Field(default=7, ge=3)  # ... the newest undrifted ones
+    # ... and never below a floor: Evidently's default thresholds, shifts too small to matter.
+    num_floor: float = Field(default=0.1, gt=0)
+    cat_floor: float = Field(default=0.1, gt=0)
+    score_floor: float = Field(default=0.1, gt=0)
+    # Verdict: a feature or the score beyond its bound, or this drop of the good rate.
     good_rate_drop: float = Field(default=0.2, gt=0, lt=1)  # relative to the reference
     # The good rate's reference: the newest undrifted served days (monitoring/baseline.py).
     baseline_days: int = Field(default=3, ge=1)

@@ -11,6 +11,7 @@ import pandas as pd
 from engageflow import lake, schema
 from engageflow.errors import DataError
 from engageflow.labels import IMPRESSION_KEY, impression_labels
+from engageflow.sampling import stratified_sample
 from engageflow.settings import Settings
 from monitoring.champion import Champion
 
@@ -79,3 +80,18 @@ def with_scores(
         out.loc[missing, "score"] = champion_scores(settings, model, out.loc[missing])
     out["score"] = out["score"].astype(float)
     return out
+
+
+def seed_of(settings: Settings) -> int:
+    config = settings.monitoring
+    return config.seed if config.seed is not None else settings.seed
+
+
+def current_sample(
+    settings: Settings, day: date, impressions: pd.DataFrame, model: Champion
+) -> pd.DataFrame:
+    """A fixed-size sample of the day's impressions with served features and scores."""
+    sample = stratified_sample(
+        impressions, "policy", settings.monitoring.sample_size, seed_of(settings)
+    )
+    return with_scores(settings, day, served_features(settings, day, sample, model), model)

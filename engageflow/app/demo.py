@@ -55,15 +55,6 @@ def demo_overrides(start: date, days: int) -> dict[str, Any]:
         # drift; short feature windows fill up within the week.
         "training": {"train_days": 2},
         "feast": {"windows_days": [1, 3, 7]},
-        # A week-old world has feature windows still filling up, and its first champion changes
-        # which items are shown: feature and score distributions move every day for reasons
-        # that are not drift. The verdict rests on the good-engagement drop; the dashboards
-        # still show every distance (docs/architecture.md, monitoring).
-        "monitoring": {
-            "num_threshold": 0.4,
-            "drift_share": 1.0,
-            "prediction_drift_threshold": 10.0,
-        },
         # A 10% canary of 600 users never reaches the readout's `ab_min_users` (200) a day; an
         # even split does, and the gate has already checked the challenger offline.
         "serving": {"canary_share": 0.5},

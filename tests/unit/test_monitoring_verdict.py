@@ -24,27 +24,51 @@ from monitoring.triggers import (
 )
 from monitoring.verdict import Observed, drift_verdict, good_rate_drop
 
-CONFIG = MonitoringConfig(drift_share=0.3, prediction_drift_threshold=0.1, good_rate_drop=0.2)
+CONFIG = MonitoringConfig(good_rate_drop=0.2)
+JUDGED = "champion rows vs served 2026-01-01, 2026-01-02, 2026-01-03"
+
+
+def _observed(good_rate: float | None = 0.5, **distances: tuple[float, float]) -> Observed:
+    return Observed(distances, JUDGED, good_rate, 0.5)
 
 
 def test_quiet_day_is_no_drift() -> None:
-    verdict = drift_verdict(Observed(0.2, 2, 0.05, 0.5, 0.5), CONFIG)
+    verdict = drift_verdict(_observed(a=(0.2, 0.3), score=(0.05, 0.1)), CONFIG)
     assert verdict.drift is False
     assert verdict.reason() == "no drift"
 
 
-def test_each_threshold_alone_is_drift_and_is_named() -> None:
-    shared = drift_verdict(Observed(0.3, 3, 0.0, 0.5, 0.5), CONFIG)
-    assert shared.drift and shared.reasons == ["3 features drifted (share 0.30 >= 0.30)"]
-    scores = drift_verdict(Observed(0.0, 0, 0.125, 0.5, 0.5), CONFIG)
-    assert scores.reasons == ["prediction drift 0.125 >= 0.100"]
+def test_each_bound_alone_is_drift_and_is_named() -> None:
+    feature = drift_verdict(_observed(a=(0.31, 0.3), b=(0.1, 0.3), score=(0.0, 0.1)), CONFIG)
+    assert feature.reasons == [
+        f"1 features drifted beyond their calibrated bounds: a 0.310 >= 0.300 ({JUDGED})"
+    ]
+    scores = drift_verdict(_observed(a=(0.0, 0.3), score=(0.125, 0.1)), CONFIG)
+    assert scores.reasons == [f"prediction drift 0.125 >= 0.100 ({JUDGED})"]
     # 0.375 is 25% below 0.5: beyond the 20% bound.
-    worse = drift_verdict(Observed(0.0, 0, 0.0, 0.375, 0.5), CONFIG)
+    worse = drift_verdict(_observed(0.375), CONFIG)
     assert worse.reasons == [
         "good-engagement rate 0.3750 is 25% below 0.5000 (the reference; bound 20%)"
     ]
-    everything = drift_verdict(Observed(0.5, 5, 0.2, 0.25, 0.5), CONFIG)
+    everything = drift_verdict(_observed(0.25, a=(1.0, 0.3), score=(0.2, 0.1)), CONFIG)
     assert len(everything.reasons) == 3
+
+
+def test_the_furthest_features_are_named_first() -> None:
+    many = {f"f{i}": (1.0 + i, 1.0) for i in range(7)}  # f6 is 7x its bound, f0 exactly at it
+    reason = drift_verdict(_observed(**many), CONFIG).reasons[0]
+    assert reason.startswith("7 features drifted beyond their calibrated bounds: f6 7.000")
+    assert "f2 3.000 >= 1.000 and 2 more" in reason
+    assert "f0" not in reason and "f1" not in reason
+
+
+def test_a_segment_beyond_its_bound_is_its_own_reason() -> None:
+    segments = {"good_rate[topic=0]": (0.62, 0.35), "good_rate[topic=1]": (0.1, 0.35)}
+    verdict = drift_verdict(_observed(**segments, score=(0.01, 0.1)), CONFIG)
+    assert verdict.reasons == [
+        "good-engagement rate fell beyond its calibrated bound in 1 segments: topic=0 62% "
+        f"lower (bound 35%) ({JUDGED})"
+    ]
 
 
 def test_good_rate_drop_by_hand() -> None:
@@ -52,7 +76,7 @@ def test_good_rate_drop_by_hand() -> None:
     assert good_rate_drop(0.625, 0.5) == -0.25  # better is a negative drop
     assert good_rate_drop(None, 0.5) is None  # labels not there yet
     assert good_rate_drop(0.1, 0.0) is None
-    better = drift_verdict(Observed(0.0, 0, None, 0.9, 0.5), CONFIG)
+    better = drift_verdict(_observed(0.9), CONFIG)
     assert better.drift is False
 
 
