@@ -67,11 +67,11 @@ def monitor_drift_dag() -> None:
         return [act_on_readout(settings, date.fromisoformat(d)) for d in days]
 
     @task.short_circuit
-    def decide_training(verdicts: dict[str, dict]) -> dict | None:
+    def decide_training(verdicts: dict[str, dict], actions: list[dict]) -> dict | None:
         from engageflow.settings import get_settings
         from monitoring.triggers import decide_training
 
-        return decide_training(get_settings(), verdicts)
+        return decide_training(get_settings(), verdicts, actions)
 
     trigger = TriggerDagRunOperator(
         task_id="trigger_train_ranker",
@@ -91,8 +91,9 @@ def monitor_drift_dag() -> None:
 
     days = which_days()
     verdicts = monitor(days)
-    decision = decide_training(verdicts)
-    verdicts >> act_on_ab(days) >> decision
+    actions = act_on_ab(days)  # reads the readouts monitor wrote
+    verdicts >> actions
+    decision = decide_training(verdicts, actions)
     decision >> trigger >> record_trigger(decision)
 
 

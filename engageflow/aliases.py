@@ -21,7 +21,10 @@ from engageflow.settings import Settings
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-Kind = Literal["register", "gate", "manual", "rollback", "retire", "ab"]
+# The champion a promotion replaced: it serves the canary as the challenger for one more test,
+# so the new champion is held against it live, and is rolled back to if it falls behind.
+STANDBY = "standby"
+Kind = Literal["register", "gate", "manual", "rollback", "retire", "ab", "standby"]
 
 
 @dataclass(frozen=True)

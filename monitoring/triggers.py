@@ -19,11 +19,12 @@ from typing import Any, Literal
 
 from engageflow import lake
 from engageflow.settings import Settings
+from monitoring.promotion import ROLLED_BACK_TO_STANDBY
 from monitoring.stored import stored_verdict
 
 TRAIN_DAG = "train_ranker"
 BOOTSTRAP_REASON = "bootstrap: no champion yet"
-Kind = Literal["drift", "bootstrap"]
+Kind = Literal["drift", "bootstrap", "rollback"]
 
 
 def triggers_dir(settings: Settings) -> Path:
@@ -113,19 +114,35 @@ def decide_bootstrap(settings: Settings, day: date) -> dict[str, Any] | None:
     return {"end": day.isoformat(), "reason": BOOTSTRAP_REASON, "train_days": train_days}
 
 
+def decide_rollback_retrain(actions: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The train_ranker conf after a fall back to the standby: a new model on data through the
+    day whose readout caused it, since the champion that fell behind no longer fits the users."""
+    fell = [a for a in actions if a["action"] == ROLLED_BACK_TO_STANDBY]
+    if not fell:
+        return None
+    day = max(a["day"] for a in fell)
+    return {"end": day, "reason": f"act_on_ab {day}: {fell[-1]['why']}"}
+
+
 def decide_training(
-    settings: Settings, verdicts: dict[str, dict[str, Any]]
+    settings: Settings,
+    verdicts: dict[str, dict[str, Any]],
+    actions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any] | None:
     """What monitor_drift triggers, as {"kind", "run_id", "conf"}, or None: with no champion
-    yet, a first model on the newest monitored day (no cooldown); else a drift retrain."""
+    yet, a first model on the newest monitored day (no cooldown); after the A/B readout's
+    `actions` fell back to the standby, a retrain; else a drift retrain."""
     from engageflow.aliases import CHAMPION
     from engageflow.registry import alias_version
 
     if not verdicts:
         return None
     kind: Kind
+    rollback = decide_rollback_retrain(actions or [])
     if alias_version(settings, CHAMPION) is None:
         kind, conf = "bootstrap", decide_bootstrap(settings, date.fromisoformat(max(verdicts)))
+    elif rollback is not None:
+        kind, conf = "rollback", rollback
     else:
         kind, conf = "drift", decide_retrain(settings, verdicts)
     if conf is None:

@@ -14,15 +14,16 @@ import pyarrow as pa
 import pytest
 
 from engageflow import lake, schema
-from engageflow.aliases import CHALLENGER, CHAMPION, move_alias, moves
+from engageflow.aliases import CHALLENGER, CHAMPION, STANDBY, move_alias, moves
 from engageflow.errors import DataError
 from engageflow.registry import alias_version, connect
 from engageflow.settings import Settings
 from monitoring.ab_window import experiment_window
 from monitoring.daily import day_readout, publish, readout
-from monitoring.promotion import act_on_readout
+from monitoring.promotion import ROLLED_BACK_TO_STANDBY, act_on_readout
 from monitoring.served import day_events, labelled_impressions
 from monitoring.stored import monitoring_dir
+from monitoring.triggers import decide_training
 
 pytestmark = pytest.mark.integration
 
@@ -58,21 +59,58 @@ def _day(settings: Settings, canary_rate: float, canary_version: str = "2", days
     return ab
 
 
-def test_promote_moves_the_challenger_to_champion_once(registry: Settings) -> None:
+def test_promote_moves_the_challenger_to_champion_once_and_the_old_one_stands_by(
+    registry: Settings,
+) -> None:
     assert _day(registry, 0.40)["decision"] == "promote"
     done = act_on_readout(registry, DAY)
     assert done["action"] == "promoted"
     assert alias_version(registry, CHAMPION) == 2
-    assert alias_version(registry, CHALLENGER) is None
-    last = moves(registry)[-2:]
+    # v1 stands by and serves the canary: v2 is held against it on live traffic.
+    assert alias_version(registry, STANDBY) == alias_version(registry, CHALLENGER) == 1
+    last = moves(registry)[-3:]
     assert [(m.alias, m.version, m.kind) for m in last] == [
         (CHAMPION, 2, "ab"),
-        (CHALLENGER, None, "retire"),
+        (STANDBY, 1, "standby"),
+        (CHALLENGER, 1, "standby"),
     ]
     assert last[0].reason.startswith(f"A/B readout {DAY}: canary better")
     assert last[0].actor == "monitor_drift"
+    assert last[2].reason.startswith("v1 stands by: the canary holds v2 against it")
     again = act_on_readout(registry, DAY)  # a rerun of the day changes nothing
     assert again["action"] == "none" and alias_version(registry, CHAMPION) == 2
+
+
+def test_a_champion_that_falls_behind_its_standby_is_rolled_back_and_retrained(
+    registry: Settings,
+) -> None:
+    _day(registry, 0.40)
+    act_on_readout(registry, DAY)  # v2 champion, v1 on standby in the canary
+    assert _day(registry, 0.40, canary_version="1")["decision"] == "promote"  # v1 beats v2
+    done = act_on_readout(registry, DAY)
+    assert done["action"] == ROLLED_BACK_TO_STANDBY
+    assert alias_version(registry, CHAMPION) == 1
+    assert alias_version(registry, CHALLENGER) is None and alias_version(registry, STANDBY) is None
+    back = moves(registry, CHAMPION)[-1]
+    assert (back.version, back.previous, back.kind) == (1, 2, "rollback")
+    assert back.reason.startswith("v2 fell behind standby v1 on live traffic: A/B readout")
+    decision = decide_training(registry, {DAY.isoformat(): {"drift": False}}, [done])
+    assert decision == {
+        "kind": "rollback",
+        "run_id": f"rollback__{DAY}",
+        "conf": {"end": DAY.isoformat(), "reason": f"act_on_ab {DAY}: {done['why']}"},
+    }
+    # Without the fall back, a quiet day triggers nothing.
+    assert decide_training(registry, {DAY.isoformat(): {"drift": False}}, []) is None
+
+
+def test_a_champion_that_holds_its_own_ends_the_guard_test(registry: Settings) -> None:
+    _day(registry, 0.40)
+    act_on_readout(registry, DAY)
+    assert _day(registry, 0.20, canary_version="1")["decision"] == "roll_back"  # v1 worse
+    assert act_on_readout(registry, DAY)["action"] == "rolled_back"
+    assert alias_version(registry, CHAMPION) == 2
+    assert alias_version(registry, CHALLENGER) is None and alias_version(registry, STANDBY) is None
 
 
 def test_roll_back_removes_the_challenger_only(registry: Settings) -> None:
