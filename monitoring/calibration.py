@@ -2,15 +2,17 @@
 nothing drifted, per feature, for the score, and for the good rate within each segment.
 
 Each reference day is held against the other reference days (leave one day out) with the same
-measure the day itself gets: the report's distance for a feature or the score, the relative
-drop of the good rate for a segment (each value of a categorical feature, e.g. a topic). Those
-K values are the null draws of "a day against its recent past". A measure behaves like the
-size of a day's random shift, so the bound is a Student-t prediction bound for a zero-mean
-normal draw with its scale estimated from the K draws: bound = s * sqrt(1 + 1/K) *
-t_K(1 - a/2), s = the draws' root mean square. The budget of false alarms per 30 days is split
-evenly over the columns (Bonferroni), so a day with no drift trips any one column with chance
-at most budget / 30. A floor from settings keeps a very quiet column from calling a shift too
-small to matter drift.
+measure the day itself gets. For a feature or the score, the report's distance: those K values
+are the null draws of "a day against its recent past"; a distance behaves like the size of a
+day's random shift, so the bound is a Student-t prediction bound for a zero-mean normal draw
+with its scale estimated from the K draws: bound = s * sqrt(1 + 1/K) * t_K(1 - a/2), s = the
+draws' root mean square. For a segment (each value of a categorical feature, e.g. a topic), the
+fall of its good rate in binomial standard errors: day-to-day swings beyond binomial noise are
+learned as one dispersion pooled over every segment's draws, so even a small segment gets a
+bound from many draws. The budget of false alarms per 30 days is split evenly over all columns
+and segments (Bonferroni), so a day with no drift trips any one with chance at most
+budget / 30. A floor from settings keeps a very quiet column from calling a shift too small to
+matter drift.
 """
 
 from __future__ import annotations
@@ -81,19 +83,40 @@ Measure = Callable[[pd.DataFrame, pd.DataFrame], dict[str, float]]
 
 def segment_declines(
     reference: pd.DataFrame, current: pd.DataFrame, segments: list[str]
-) -> dict[str, float]:
-    """Relative drop of the good rate within each value of each segment column (0.3: 30%
-    lower than in `reference`); NaN where either side has too few rows to say."""
-    out = {}
+) -> pd.DataFrame:
+    """Per value of each segment column (index good_rate[<column>=<value>]): the relative drop
+    of the good rate against `reference` (0.3: 30% lower) and its binomial standard error;
+    values with too few rows on either side are left out."""
+    from monitoring.reports import category_values
+
+    rows = {}
     for column in segments:
-        before = reference.groupby(column, dropna=True)["good"].agg(["mean", "size"])
-        now = current.groupby(column, dropna=True)["good"].agg(["mean", "size"])
-        for value, row in before.iterrows():
-            name = f"{SEGMENT_PREFIX}{column}={value}]"
-            enough = value in now.index and min(row["size"], now.loc[value, "size"]) >= SEGMENT_ROWS
-            usable = enough and row["mean"] > 0
-            out[name] = (row["mean"] - now.loc[value, "mean"]) / row["mean"] if usable else math.nan
-    return out
+        before, now = (
+            frame.groupby(category_values(frame[column]))["good"].agg(["mean", "size"])
+            for frame in (reference, current)
+        )
+        both = before.join(now, lsuffix="_ref", rsuffix="_cur", how="inner")
+        both = both[(both[["size_ref", "size_cur"]].min(axis=1) >= SEGMENT_ROWS)]
+        for value, r in both[both["mean_ref"] > 0].iterrows():
+            p = r["mean_ref"]
+            se = math.sqrt(p * (1 - p) * (1 / r["size_ref"] + 1 / r["size_cur"])) / p
+            rows[f"{SEGMENT_PREFIX}{column}={value}]"] = (1 - r["mean_cur"] / p, se)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["drop", "se"])
+
+
+def segment_bound(days: list[pd.DataFrame], segments: list[str], alpha: float) -> float:
+    """How many standard errors a segment's good rate may fall on a day without drift: the
+    reference days' own falls (leave one day out), their dispersion pooled over all segments
+    (never below binomial), a one-sided Student-t bound."""
+    falls = []
+    for k, day in enumerate(days):
+        rest = pd.concat([d for j, d in enumerate(days) if j != k], ignore_index=True)
+        declines = segment_declines(rest, day, segments)
+        falls += list(declines["drop"] / declines["se"])
+    if not falls:
+        return math.inf
+    dispersion = max(float(np.mean(np.square(falls))), 1.0)
+    return math.sqrt(dispersion) * float(stats.t.ppf(1 - alpha, len(falls)))
 
 
 def null_draws(days: list[pd.DataFrame], measure: Measure) -> pd.DataFrame:
@@ -110,14 +133,11 @@ def column_alpha(columns: int, config: MonitoringConfig) -> float:
     return min(config.false_alarms_per_30_days / DAYS_PER_BUDGET, 1.0) / max(columns, 1)
 
 
-def bounds_from_draws(
-    draws: pd.DataFrame, floor: Callable[[str], float], config: MonitoringConfig
-) -> Bounds:
+def bounds_from_draws(draws: pd.DataFrame, floor: Callable[[str], float], alpha: float) -> Bounds:
     """The calibrated bound of each column from its null draws, never below its floor; a
     column with fewer than MIN_REFERENCE_DAYS draws gets none (it is not judged)."""
     counts = draws.notna().sum()
     usable = [c for c in draws.columns if counts[c] >= MIN_REFERENCE_DAYS]
-    alpha = column_alpha(len(usable), config)
     scale = np.sqrt((draws[usable] ** 2).mean())  # NaN draws aside
     columns = {}
     for c in usable:
@@ -132,8 +152,12 @@ def calibrate(
     measure: Measure,
     floor: Callable[[str], float],
     config: MonitoringConfig,
+    segments: int = 0,
 ) -> Bounds:
-    """Bounds for every column `measure` yields, learned from `days` (MIN_REFERENCE_DAYS+)."""
+    """Bounds for every column `measure` yields, learned from `days` (MIN_REFERENCE_DAYS+);
+    `segments` more columns (judged elsewhere) share the false-alarm budget."""
     if len(days) < MIN_REFERENCE_DAYS:
         raise ValueError(f"calibration needs {MIN_REFERENCE_DAYS} reference days, got {len(days)}")
-    return bounds_from_draws(null_draws(days, measure), floor, config)
+    draws = null_draws(days, measure)
+    alpha = column_alpha(len(draws.columns) + segments, config)
+    return bounds_from_draws(draws, floor, alpha)

@@ -1,5 +1,6 @@
-"""What a day's features and scores are held against: the newest undrifted served days, like for
-like, with bounds calibrated on those days (monitoring/calibration.py).
+"""What a day's features, scores and segments' good rates are held against: the newest
+undrifted served days, like for like, with bounds calibrated on those days
+(monitoring/calibration.py).
 
 Why served days and not the champion's training data: a model changes what is shown, so the
 first days it serves differ from its training days for reasons that are not drift, and a
@@ -42,28 +43,35 @@ NO_POLICY = "<none>"  # imported logs without a policy are one stratum
 @dataclass(frozen=True)
 class DriftCheck:
     """The day's rows and the reference rows of one policy, scored by the champion; what the
-    day measured (distances, segment declines) and the bound of each, calibrated."""
+    day measured and the bound of each, calibrated: distances of every feature and the score,
+    and the good rate's fall within every segment."""
 
     reference: pd.DataFrame
     current: pd.DataFrame
-    features: list[str]
-    categorical: list[str]
-    measured: dict[str, float]
+    measured: dict[str, float]  # distance by column
     bounds: calibration.Bounds
+    declines: pd.DataFrame  # drop and its standard error by segment
+    segment_z: float  # standard errors a segment may fall on a day without drift
+    segment_floor: float
     days: list[date]
     policy: str
 
     def judged(self) -> dict[str, tuple[float, float]]:
-        """(measure, bound) of every column with both."""
+        """(measure, bound) of every column and segment with both."""
         pairs = {c: (self.measured.get(c, math.nan), b) for c, b in self.bounds.columns.items()}
-        return {c: (m, b) for c, (m, b) in pairs.items() if not math.isnan(m)}
+        segments = {
+            name: (float(r["drop"]), max(self.segment_floor, self.segment_z * float(r["se"])))
+            for name, r in self.declines.iterrows()
+        }
+        return {c: (m, b) for c, (m, b) in {**pairs, **segments}.items() if not math.isnan(m)}
 
     def describe(self) -> str:
         listed = ", ".join(d.isoformat() for d in self.days)
-        budget = self.bounds.alpha * len(self.bounds.columns) * calibration.DAYS_PER_BUDGET
+        columns = len(self.bounds.columns) + len(self.declines)
+        budget = self.bounds.alpha * columns * calibration.DAYS_PER_BUDGET
         return (
             f"{self.policy} rows vs served {listed}; bounds allow {budget:g} false alarm in "
-            f"{calibration.DAYS_PER_BUDGET} days over {len(self.bounds.columns)} columns"
+            f"{calibration.DAYS_PER_BUDGET} days over {columns} columns and segments"
         )
 
 
@@ -125,12 +133,9 @@ def reference_days(
 
 
 def floor_of(categorical: set[str], config: MonitoringConfig) -> Callable[[str], float]:
-    """The least bound of a column: shifts below it never matter. A segment's good rate has the
-    overall drop's bound (`good_rate_drop`) as its floor."""
+    """The least bound of a column: shifts below it never matter."""
 
     def floor(column: str) -> float:
-        if column.startswith(calibration.SEGMENT_PREFIX):
-            return config.good_rate_drop
         if column == reports.SCORE:
             return config.score_floor
         return config.cat_floor if column in categorical else config.num_floor
@@ -139,17 +144,11 @@ def floor_of(categorical: set[str], config: MonitoringConfig) -> Callable[[str],
 
 
 def measure_of(features: list[str], categorical: list[str], config: MonitoringConfig) -> Measure:
-    """What a day is measured on against its reference: every feature's and the score's
-    distance, and the good rate's drop within each value of every categorical feature."""
-
-    def measure(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, float]:
-        columns = [*features, reports.SCORE]
-        return {
-            **calibration.distances(reference, current, columns, set(categorical), config),
-            **calibration.segment_declines(reference, current, categorical),
-        }
-
-    return measure
+    """Every feature's and the score's distance from the reference."""
+    columns = [*features, reports.SCORE]
+    return lambda reference, current: calibration.distances(
+        reference, current, columns, set(categorical), config
+    )
 
 
 def drift_check(
@@ -171,16 +170,20 @@ def drift_check(
     days = [rescored(settings, rows, model) for _, rows in found]
     _, categorical = reports.column_types(days[0], model.features)
     config = settings.monitoring
-    measure = measure_of(model.features, categorical, config)
-    bounds = calibration.calibrate(days, measure, floor_of(set(categorical), config), config)
     reference, mine = pd.concat(days, ignore_index=True), rescored(settings, mine, model)
+    # A segment's good rate is judged where it has enough rows (the features' categories).
+    declines = calibration.segment_declines(reference, mine, categorical)
+    measure = measure_of(model.features, categorical, config)
+    floor = floor_of(set(categorical), config)
+    bounds = calibration.calibrate(days, measure, floor, config, segments=len(declines))
     return DriftCheck(
         reference=reference,
         current=mine,
-        features=model.features,
-        categorical=categorical,
         measured=measure(reference, mine),
         bounds=bounds,
+        declines=declines,
+        segment_z=calibration.segment_bound(days, categorical, bounds.alpha),
+        segment_floor=config.good_rate_drop,
         days=[d for d, _ in found],
         policy=policy,
     )

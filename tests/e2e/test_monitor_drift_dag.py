@@ -55,12 +55,18 @@ def test_drift_triggers_one_retrain_per_episode(
     quiet = _summary(settings, before)
     assert quiet["champion"] == champion
     assert quiet["verdict"]["drift"] is False, quiet["verdict"]
+    # Random traffic is all exploration: judged against the days before, bounds calibrated.
+    assert quiet["distances"]["judged"].startswith("explore rows vs served ")
+    assert quiet["values"]["drift"]["DriftedColumnsCount"]["count"] == 0
     assert run_id_for(before.isoformat()) not in _train_runs(train_ranker)
     assert trigger_history(settings) == []
 
     assert _monitor(dagbag, hit) == "success"
     flagged = _summary(settings, hit)
     assert flagged["verdict"]["drift"] is True
+    # The drifted topics' good rate fell beyond its calibrated bound on the day itself.
+    assert "good-engagement rate fell beyond its calibrated bound" in flagged["verdict"]["reason"]
+    assert "topic=0" in flagged["verdict"]["reason"]
     # Held against the served days before it, which the drift had not reached yet.
     assert flagged["good_rate"]["of"].startswith("served ")
     assert str(before) in flagged["good_rate"]["of"]

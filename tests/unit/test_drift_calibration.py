@@ -17,6 +17,7 @@ from monitoring.calibration import (
     calibrate,
     column_alpha,
     distances,
+    segment_bound,
     segment_declines,
 )
 
@@ -40,9 +41,9 @@ def _day(rng: np.random.Generator, shift: float = 0.0, rows: int = 2000) -> pd.D
 
 def test_a_bound_by_hand() -> None:
     draws = pd.DataFrame({"a": [0.1, 0.2, 0.2], "b": [0.0, 0.0, 0.0]})
-    bounds = bounds_from_draws(draws, {"a": 0.01, "b": 0.05}.__getitem__, CONFIG)
     alpha = (1 / 30) / 2  # two columns share the budget
-    assert bounds.alpha == pytest.approx(alpha) == column_alpha(2, CONFIG)
+    assert column_alpha(2, CONFIG) == pytest.approx(alpha)
+    bounds = bounds_from_draws(draws, {"a": 0.01, "b": 0.05}.__getitem__, alpha)
     rms = math.sqrt((0.01 + 0.04 + 0.04) / 3)
     expected = rms * math.sqrt(1 + 1 / 3) * stats.t.ppf(1 - alpha / 2, 3)
     assert bounds.columns["a"] == pytest.approx(expected)
@@ -78,17 +79,42 @@ def test_undrifted_days_stay_within_the_budget_and_a_shift_is_caught() -> None:
 
 def test_a_column_with_too_few_draws_gets_no_bound() -> None:
     draws = pd.DataFrame({"a": [0.1, 0.2, 0.2], "b": [0.3, float("nan"), float("nan")]})
-    assert set(bounds_from_draws(draws, _floor, CONFIG).columns) == {"a"}
+    assert set(bounds_from_draws(draws, _floor, 0.01).columns) == {"a"}
 
 
 def test_a_segments_good_rate_drop_is_measured_where_both_sides_have_rows() -> None:
     reference = pd.DataFrame({"topic": [0] * 400 + [1] * 400 + [2] * 50, "good": 0})
     reference.loc[:99, "good"] = 1  # topic 0: 25%
     reference.loc[400:499, "good"] = 1  # topic 1: 25%
-    current = pd.DataFrame({"topic": [0] * 400 + [1] * 400 + [2] * 400, "good": 0})
+    current = pd.DataFrame({"topic": [0.0] * 400 + [1.0] * 400 + [2.0] * 400, "good": 0})
     current.loc[:49, "good"] = 1  # topic 0: 12.5%, half the reference
     current.loc[400:499, "good"] = 1  # topic 1 unchanged
     declines = segment_declines(reference, current, ["topic"])
-    assert declines["good_rate[topic=0]"] == pytest.approx(0.5)
-    assert declines["good_rate[topic=1]"] == pytest.approx(0.0)
-    assert math.isnan(declines["good_rate[topic=2]"])  # 50 reference rows say too little
+    assert list(declines.index) == ["good_rate[topic=0]", "good_rate[topic=1]"]  # 2: 50 rows
+    assert declines.loc["good_rate[topic=0]", "drop"] == pytest.approx(0.5)
+    assert declines.loc["good_rate[topic=1]", "drop"] == pytest.approx(0.0)
+    se = math.sqrt(0.25 * 0.75 * (1 / 400 + 1 / 400)) / 0.25
+    assert declines.loc["good_rate[topic=0]", "se"] == pytest.approx(se)
+
+
+def _segment_day(rng: np.random.Generator, rates: list[float], rows: int = 3000) -> pd.DataFrame:
+    topic = rng.integers(0, len(rates), rows)
+    return pd.DataFrame({"topic": topic, "good": rng.random(rows) < np.array(rates)[topic]})
+
+
+def test_segment_bounds_hold_on_binomial_days_and_catch_a_falling_topic() -> None:
+    rng = np.random.default_rng(3)
+    rates = [0.05] * 6
+    reference = [_segment_day(rng, rates) for _ in range(7)]
+    alpha = column_alpha(6, CONFIG)
+    z = segment_bound(reference, ["topic"], alpha)
+    # Near the normal quantile: the days are binomial and nothing more.
+    assert stats.norm.ppf(1 - alpha) <= z < 1.3 * stats.norm.ppf(1 - alpha)
+    pooled = pd.concat(reference, ignore_index=True)
+
+    def fallen(day: pd.DataFrame) -> list[str]:
+        declines = segment_declines(pooled, day, ["topic"])
+        return list(declines.index[declines["drop"] >= z * declines["se"]])
+
+    assert sum(bool(fallen(_segment_day(rng, rates))) for _ in range(60)) <= 4
+    assert fallen(_segment_day(rng, [0.015, *rates[1:]], rows=6000)) == ["good_rate[topic=0]"]
