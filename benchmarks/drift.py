@@ -81,13 +81,12 @@ def break_feature(settings: Settings, day: date) -> None:
 
 
 def verdict_of(summary: dict[str, Any]) -> dict[str, Any]:
+    """The verdict, with the columns beyond their bounds, furthest first."""
     columns = summary.get("distances", {}).get("columns", {})
-    beyond = sorted(c for c, v in columns.items() if v["distance"] >= v["bound"])
-    return {
-        "drift": summary["verdict"]["drift"],
-        "reason": summary["verdict"]["reason"],
-        "beyond": beyond,
-    }
+    ratios = {c: v["distance"] / v["bound"] for c, v in columns.items()}
+    beyond = sorted((c for c, r in ratios.items() if r >= 1), key=ratios.get, reverse=True)
+    verdict = summary["verdict"]
+    return {"drift": verdict["drift"], "reason": verdict["reason"], "beyond": beyond}
 
 
 def run(

@@ -34,7 +34,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory):
 
     overrides = demo_overrides(Settings().simulation.start, DAYS)  # the demo's world
     overrides["airflow"]["port"] = free_port()
-    overrides["monitoring"]["ui_port"] = free_port()
+    overrides["monitoring"] = {"ui_port": free_port()}
     overrides["serving"].update(port=free_port(), reload_interval_seconds=1.0)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("loop") / "data",
