@@ -64,7 +64,7 @@ def check(reference: pd.DataFrame, current: pd.DataFrame, config: MonitoringConf
 
 
 def main() -> None:
-    started = load_average()
+    load_before = load_average()
     import evidently.presets  # noqa: F401  (import once, outside the timings: ~3-10 s cold)
 
     config = MonitoringConfig()
@@ -114,7 +114,7 @@ def main() -> None:
         ["day", "rows checked", "seconds", "drifted features", "score drift", "verdict"],
         rows,
         notes,
-        load_before=started,
+        load_before=load_before,
     )
 
 
