@@ -97,7 +97,10 @@ def segment_declines(
         )
         both = before.join(now, lsuffix="_ref", rsuffix="_cur", how="inner")
         both = both[(both[["size_ref", "size_cur"]].min(axis=1) >= SEGMENT_ROWS)]
-        for value, r in both[both["mean_ref"] > 0].iterrows():
+        # A rate of 0 or 1 has no binomial spread to measure a fall in (e.g. ratings logs,
+        # where every impression is engaged): such a segment is not judged.
+        spread = both["mean_ref"].between(0, 1, inclusive="neither")
+        for value, r in both[spread].iterrows():
             p = r["mean_ref"]
             se = math.sqrt(p * (1 - p) * (1 / r["size_ref"] + 1 / r["size_cur"])) / p
             rows[f"{SEGMENT_PREFIX}{column}={value}]"] = (1 - r["mean_cur"] / p, se)
@@ -108,7 +111,7 @@ def segment_bound(days: list[pd.DataFrame], segments: list[str], alpha: float) -
     """How many standard errors a segment's good rate may fall on a day without drift: the
     reference days' own falls (leave one day out), their dispersion pooled over all segments
     (never below binomial), a one-sided Student-t bound."""
-    falls = []
+    falls: list[float] = []
     for k, day in enumerate(days):
         rest = pd.concat([d for j, d in enumerate(days) if j != k], ignore_index=True)
         declines = segment_declines(rest, day, segments)

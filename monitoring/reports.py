@@ -75,7 +75,7 @@ def drift_snapshot(
                 columns=features,
                 # The dataset test fails as soon as one feature is beyond its bound: the
                 # bounds already spend the false-alarm budget column by column.
-                drift_share=1 / (2 * len(features)),
+                drift_share=1 / (2 * max(len(features), 1)),
                 num_method=config.num_method,
                 cat_method=config.cat_method,
                 per_column_threshold={f: bounds[f] for f in features},

@@ -95,6 +95,10 @@ def test_a_segments_good_rate_drop_is_measured_where_both_sides_have_rows() -> N
     assert declines.loc["good_rate[topic=1]", "drop"] == pytest.approx(0.0)
     se = math.sqrt(0.25 * 0.75 * (1 / 400 + 1 / 400)) / 0.25
     assert declines.loc["good_rate[topic=0]", "se"] == pytest.approx(se)
+    # Every impression engaged (a ratings log): no spread to judge a fall by, no segment.
+    engaged = reference.assign(good=1)
+    assert segment_declines(engaged, current, ["topic"]).empty
+    assert segment_bound([engaged] * 3, ["topic"], 0.01) == math.inf
 
 
 def _segment_day(rng: np.random.Generator, rates: list[float], rows: int = 3000) -> pd.DataFrame:
