@@ -101,6 +101,11 @@ def read_partition(
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
 
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from `first` through `last`, in order (none when `last` is earlier)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def partition_days(root: Path, area: str, dataset: str) -> Iterator[date]:
     """Days whose partition holds a file, oldest first (a crashed first write leaves none)."""
     base = root / area / dataset

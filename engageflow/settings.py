@@ -224,6 +224,9 @@ class TrainingConfig(Section):
     # Fewer test groups with a good and another item than this, and ranking metrics say nothing:
     # the gate refuses and says why (about 0.3 / sqrt(n) of NDCG noise per model at n groups).
     min_rankable_groups: int = Field(default=100, ge=1)
+    # A sparse log's test and validation windows widen back from test_days / validation_days
+    # until each holds min_rankable_groups such groups, up to this many days (training/sizing.py).
+    max_eval_days: int = Field(default=28, ge=1)
     # Promotion gate: paired bootstrap (by request) of challenger minus champion.
     # AUC within each slate position: the logged order is the champion's, and engagement falls
     # with position, so a ranking metric on logged slates credits the champion for where it put

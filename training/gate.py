@@ -114,7 +114,8 @@ def too_few_groups(frame: pd.DataFrame, config: TrainingConfig) -> str:
     return (
         f"cannot judge: the test window holds {groups} ranking groups with a good and another "
         f"item (< training.min_rankable_groups {config.min_rankable_groups}), so "
-        f"{metric_name(config.gate_metric, config)} cannot tell models apart. Give the import "
-        "a request or session id (--request), set training.group_by=session with a longer "
-        "training.session_gap_minutes, or widen training.test_days"
+        f"{metric_name(config.gate_metric, config)} cannot tell models apart, even with the "
+        f"test window widened to training.max_eval_days ({config.max_eval_days}). Give the "
+        "import a request or session id (--request), set training.group_by=session with a "
+        "longer training.session_gap_minutes, or raise training.max_eval_days"
     )

@@ -41,8 +41,9 @@ from training.columns import GROUP, LABEL, TRUTH_COLUMN
 from training.dataset import training_frame
 from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
 from training.gate import decide
+from training.sizing import sized_window
 from training.train import train_model
-from training.windows import Window, require_days, rolling_window
+from training.windows import Window, require_days
 
 SPLITS = ("train", "validation", "test")
 ACTOR = "train_ranker"
@@ -63,13 +64,10 @@ def new_run(window: dict[str, str]) -> str:
 
 def plan_window(settings: Settings, end: date, train_days: int | None = None) -> dict[str, str]:
     """The window whose last test day is `end` (with `train_days` instead of the configured
-    number when given), checked complete in the lake."""
-    config = settings.training
-    if train_days is not None:
-        if train_days < 1:
-            raise ValueError(f"train_days must be at least 1, got {train_days}")
-        config = config.model_copy(update={"train_days": train_days})
-    window = rolling_window(end, config)
+    number when given), its evaluation spans sized by volume, checked complete in the lake."""
+    if train_days is not None and train_days < 1:
+        raise ValueError(f"train_days must be at least 1, got {train_days}")
+    window = sized_window(settings, end, train_days or settings.training.train_days)
     require_days(settings, window)
     return window.to_dict()
 

@@ -28,19 +28,19 @@ class Window:
 
     @property
     def train(self) -> list[date]:
-        return _days(self.train_start, self.train_end)
+        return lake.days_between(self.train_start, self.train_end)
 
     @property
     def validation(self) -> list[date]:
-        return _days(self.validation_start, self.validation_end)
+        return lake.days_between(self.validation_start, self.validation_end)
 
     @property
     def test(self) -> list[date]:
-        return _days(self.test_start, self.test_end)
+        return lake.days_between(self.test_start, self.test_end)
 
     @property
     def days(self) -> list[date]:
-        return _days(self.train_start, self.test_end)
+        return lake.days_between(self.train_start, self.test_end)
 
     def to_dict(self) -> dict[str, str]:
         """ISO dates, for MLflow params and DAG results."""
@@ -49,10 +49,6 @@ class Window:
     @classmethod
     def from_dict(cls, values: dict[str, str]) -> Window:
         return cls(**{key: date.fromisoformat(value) for key, value in values.items()})
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def rolling_window(end: date, config: TrainingConfig) -> Window:

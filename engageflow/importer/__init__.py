@@ -6,11 +6,21 @@ a dwell time (impression, plus a click when dwell > 0). Users and request ids ar
 here, unmapped columns never reach storage, and every check runs before the first write or
 the first use of the pseudonym key.
 
-`mapping` (what the user tells), `source` (reading the file), `checks` (every check on the rows)
-and `land` (events in the schema, written per day).
+`mapping` (what the user tells), `source` (reading the file), `checks` (every check on the rows),
+`land` (events in the schema, written per day) and `catalog` (one item file, a snapshot a day).
 """
 
+from engageflow.importer.catalog import CatalogMapping, ImportedItems, import_items
 from engageflow.importer.land import Imported, import_events
 from engageflow.importer.mapping import ColumnMapping, ImportInputError, parse_zone
 
-__all__ = ["ColumnMapping", "ImportInputError", "Imported", "import_events", "parse_zone"]
+__all__ = [
+    "CatalogMapping",
+    "ColumnMapping",
+    "ImportInputError",
+    "Imported",
+    "ImportedItems",
+    "import_events",
+    "import_items",
+    "parse_zone",
+]

@@ -50,12 +50,13 @@ def check_rows(
     if not (mapping.event or mapping.rating or mapping.dwell):
         raise ImportInputError(NO_ACTION.format(path=path))
     for column in (mapping.user, mapping.item):
-        _fail_at(path, frame, frame[column].isna(), column, "identifier is empty")
-    ts = _timestamps(path, frame, mapping.timestamp, rules)
+        fail_at(path, frame, frame[column].isna(), column, "identifier is empty")
+    ts = timestamps(path, frame, mapping.timestamp, rules)
     return Checked(ts, _actions(path, frame, mapping))
 
 
-def _fail_at(path: Path, frame: pd.DataFrame, bad: pd.Series, column: str, what: str) -> None:
+def fail_at(path: Path, frame: pd.DataFrame, bad: pd.Series, column: str, what: str) -> None:
+    """Raise `ImportInputError` naming the first `bad` row, its value and how many are bad."""
     mask = np.asarray(bad.to_numpy(dtype=bool, na_value=False), dtype=bool)
     if mask.any():
         rows = np.flatnonzero(mask)
@@ -71,20 +72,21 @@ def _shown(value: object) -> str:
     return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
 
 
-def _timestamps(path: Path, frame: pd.DataFrame, column: str, rules: TimeRules) -> pd.Series:
+def timestamps(path: Path, frame: pd.DataFrame, column: str, rules: TimeRules) -> pd.Series:
+    """The column's times in UTC (ISO 8601 or epoch), each checked against `rules`."""
     raw = frame[column].str.strip()
-    _fail_at(path, frame, raw.isna(), column, "timestamp is empty")
+    fail_at(path, frame, raw.isna(), column, "timestamp is empty")
     numeric = pd.to_numeric(raw, errors="coerce")
     if numeric.notna().all():
         parsed = _epoch(path, frame, column, _floats(numeric))
     else:
         parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
-        _fail_at(
+        fail_at(
             path, frame, parsed.isna(), column, "not a timestamp (use ISO 8601 or epoch seconds)"
         )
         parsed = _localize_bare(path, frame, column, raw, parsed, rules.zone)
     limit = rules.now + rules.tolerance
-    _fail_at(
+    fail_at(
         path,
         frame,
         parsed > limit,
@@ -100,14 +102,14 @@ def _epoch(path: Path, frame: pd.DataFrame, column: str, numbers: pd.Series) -> 
     """Epoch seconds, or milliseconds when the numbers are too large to be seconds."""
     size = numbers.abs()
     unit = "ms" if size.max() > MS_FROM else "s"
-    _fail_at(
+    fail_at(
         path,
         frame,
         ~(size < EPOCH_LIMIT[unit]),  # NaN and infinity too
         column,
         f"epoch time out of range (read as {unit} since 1970, it is not before year 2262)",
     )
-    _fail_at(
+    fail_at(
         path,
         frame,
         size < MS_FROM if unit == "ms" else pd.Series(False, index=frame.index),
@@ -131,7 +133,7 @@ def _localize_bare(
     if not bare.any():
         return parsed
     if zone is None:
-        _fail_at(
+        fail_at(
             path,
             frame,
             pd.Series(bare, index=frame.index),
@@ -141,7 +143,7 @@ def _localize_bare(
         )
     wall = parsed.dt.tz_localize(None)  # naive strings were read as UTC: their wall time
     local = wall.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    _fail_at(
+    fail_at(
         path,
         frame,
         pd.Series(bare, index=frame.index) & local.isna(),
@@ -159,13 +161,14 @@ def _floats(values: pd.Series) -> pd.Series:
     )
 
 
-def _numbers(path: Path, frame: pd.DataFrame, column: str, required: bool = True) -> pd.Series:
+def numbers(path: Path, frame: pd.DataFrame, column: str, required: bool = True) -> pd.Series:
+    """The column as finite floats (NaN where empty, refused when `required`)."""
     values = _floats(pd.to_numeric(frame[column].str.strip(), errors="coerce"))
     given = frame[column].notna()
-    _fail_at(path, frame, values.isna() & given, column, "not a number")
-    _fail_at(path, frame, given & ~np.isfinite(values.fillna(0)), column, "not a finite number")
+    fail_at(path, frame, values.isna() & given, column, "not a number")
+    fail_at(path, frame, given & ~np.isfinite(values.fillna(0)), column, "not a finite number")
     if required:
-        _fail_at(path, frame, ~given, column, "value is empty")
+        fail_at(path, frame, ~given, column, "value is empty")
     return values
 
 
@@ -175,7 +178,7 @@ def _actions(path: Path, frame: pd.DataFrame, mapping: ColumnMapping) -> list[Ac
     if mapping.event:
         aliases = {**EVENT_ALIASES, **_custom_events(mapping.event_values)}
         kinds = frame[mapping.event].str.strip().str.lower().map(aliases)
-        _fail_at(
+        fail_at(
             path,
             frame,
             kinds.isna(),
@@ -184,11 +187,11 @@ def _actions(path: Path, frame: pd.DataFrame, mapping: ColumnMapping) -> list[Ac
         )
         dwell = None
         if mapping.dwell:
-            dwell = _numbers(path, frame, mapping.dwell, required=False)
-            _fail_at(path, frame, dwell < 0, mapping.dwell, "dwell is negative")
+            dwell = numbers(path, frame, mapping.dwell, required=False)
+            fail_at(path, frame, dwell < 0, mapping.dwell, "dwell is negative")
         return [(every, kinds, dwell)]
     if mapping.rating:
-        rating = _numbers(path, frame, mapping.rating)
+        rating = numbers(path, frame, mapping.rating)
         return [
             (every, EventType.IMPRESSION, None),
             (every, EventType.CLICK, None),
@@ -197,8 +200,8 @@ def _actions(path: Path, frame: pd.DataFrame, mapping: ColumnMapping) -> list[Ac
         ]
     if not mapping.dwell:
         raise ImportInputError(NO_ACTION.format(path=path))
-    dwell = _numbers(path, frame, mapping.dwell)
-    _fail_at(path, frame, dwell < 0, mapping.dwell, "dwell is negative")
+    dwell = numbers(path, frame, mapping.dwell)
+    fail_at(path, frame, dwell < 0, mapping.dwell, "dwell is negative")
     return [
         (every, EventType.IMPRESSION, None),
         (np.flatnonzero(dwell > 0), EventType.CLICK, dwell),

@@ -41,7 +41,8 @@ def import_events(
     zone: ZoneInfo | None = None,
     now: pd.Timestamp | None = None,
 ) -> Imported:
-    """Check the whole file, then land one file per day named after the source's content hash.
+    """Check the whole file, then land one file per day of its span named after the source's
+    content hash (an empty one for a day without events: a valid, empty day, not a gap).
     `zone`: the zone of times written without one (refused without it); `now`: for tests."""
     source = read_source(path, mapping.sources())
     rules = TimeRules(
@@ -50,19 +51,29 @@ def import_events(
         tolerance=settings.importer.future_tolerance,
     )
     checked = check_rows(path, source.frame, mapping, rules)
-    source_tag = "imp" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    tag = source_tag(path)
     key = load_key(settings)  # after the checks: a refused file leaves no key file behind
-    events = to_events(path, source.frame, checked, mapping, key, source_tag)
+    events = to_events(path, source.frame, checked, mapping, key, tag)
     days = event_days(events)
+    every = lake.days_between(min(days), max(days))
+    written = land_days(
+        settings.root,
+        "events",
+        tag,
+        {day: events.filter(pa.array(days == day)).sort_by(TIME_ORDER) for day in every},
+    )
+    return Imported(source.rows, source.blank, events.num_rows, written)
+
+
+def land_days(root: Path, dataset: str, tag: str, tables: dict[date, pa.Table]) -> list[Path]:
+    """Write each day's table as `landing/<dataset>/date=D/<tag>.parquet`, all or nothing."""
     written: list[Path] = []
     created: list[Path] = []
     try:
-        for day in sorted(set(days)):
-            chunk = events.filter(pa.array(days == day)).sort_by(TIME_ORDER)
-            target = lake.partition_dir(settings.root, "landing", "events", day)
-            target = target / f"{source_tag}.parquet"
+        for day, table in tables.items():
+            target = lake.partition_dir(root, "landing", dataset, day) / f"{tag}.parquet"
             existed = target.exists()
-            written.append(lake.write_atomic(chunk, target))
+            written.append(lake.write_atomic(table, target))
             if not existed:
                 created.append(target)
     except StorageError:
@@ -72,7 +83,12 @@ def import_events(
         for done in created:
             done.unlink(missing_ok=True)
         raise
-    return Imported(source.rows, source.blank, events.num_rows, written)
+    return written
+
+
+def source_tag(path: Path) -> str:
+    """The name of a source's landed files: its content hash (a re-import replaces them)."""
+    return "imp" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def to_events(

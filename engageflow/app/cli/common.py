@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from engageflow.lake import days_between
 
 console = Console()
 
@@ -28,7 +30,7 @@ def day_range(day: str, through: str | None) -> list[date]:
     """The days from --day through --through (or the one day), in order."""
     first = parse_day(day, "--day")
     last = parse_day(through, "--through") if through else first
-    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    return days_between(first, last)
 
 
 def progress() -> Progress:

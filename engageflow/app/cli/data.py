@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -70,7 +72,6 @@ def import_events(
     ] = None,
 ) -> None:
     """Import real logs into the landing zone; users are pseudonymized before storage."""
-    from engageflow.errors import StorageError
     from engageflow.importer import ColumnMapping, ImportInputError, parse_zone
     from engageflow.importer import import_events as run
 
@@ -86,8 +87,69 @@ def import_events(
         zone = parse_zone(timezone) if timezone is not None else None
     except ImportInputError as err:
         raise typer.BadParameter(str(err), param_hint="--timezone") from None
-    try:
+    with import_failures():
         done = run(get_settings(), source, mapping, zone)
+    console.print(f"imported {done.rows - done.blank:,} rows as {done.events:,} events into:")
+    for path in done.files:
+        console.print(f"  {path}")
+    if done.blank:
+        console.print(f"skipped {done.blank:,} blank row(s) (every mapped cell empty)")
+
+
+@app.command("import-items")
+def import_items(
+    source: Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per item")],
+    item: Annotated[str, typer.Option(help="column holding the item id")],
+    created_at: Annotated[
+        str | None, typer.Option(help="column holding when the item appeared (default: events)")
+    ] = None,
+    topic: Annotated[str | None, typer.Option(help="column holding the topic")] = None,
+    topic_separator: Annotated[
+        str | None, typer.Option(help="separator of several topics; the first is used")
+    ] = None,
+    creator: Annotated[str | None, typer.Option(help="column holding the creator id")] = None,
+    sensationalism: Annotated[
+        str | None, typer.Option(help="column holding headline sensationalism, 0..1")
+    ] = None,
+    production: Annotated[str | None, typer.Option(help="column holding production score")] = None,
+    duration: Annotated[str | None, typer.Option(help="column holding duration seconds")] = None,
+    day: Annotated[str | None, typer.Option(help="first day (default: landed events')")] = None,
+    through: Through = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
+    ] = None,
+) -> None:
+    """Land one catalog file as a snapshot per day: the items created by each day's end."""
+    from engageflow.importer import CatalogMapping, ImportInputError, parse_zone
+    from engageflow.importer import import_items as run
+
+    mapping = CatalogMapping(
+        item, created_at, topic, topic_separator, creator, sensationalism, production, duration
+    )
+    try:
+        zone = parse_zone(timezone) if timezone is not None else None
+    except ImportInputError as err:
+        raise typer.BadParameter(str(err), param_hint="--timezone") from None
+    days = day_range(day, through) if day else None
+    with import_failures():
+        done = run(get_settings(), source, mapping, days, zone)
+    console.print(
+        f"landed {done.items:,} items as {len(done.days)} daily snapshot(s), "
+        f"{done.days[0]}..{done.days[-1]}, under {get_settings().root / 'landing' / 'items'}"
+    )
+    if not created_at:
+        console.print(f"{done.dated_by_events:,} item(s) dated by their first landed event")
+
+
+@contextmanager
+def import_failures() -> Iterator[None]:
+    """A refused file exits 2 (nothing written), a refused write 1, each with its message."""
+    from engageflow.errors import StorageError
+    from engageflow.importer import ImportInputError
+
+    try:
+        yield
     except ImportInputError as err:
         reason = escape(str(err))  # values from the file are text, not rich markup
         console.print(f"[red]import failed, nothing was written:[/red] {reason}", soft_wrap=True)
@@ -95,11 +157,6 @@ def import_events(
     except StorageError as err:  # the data dir, not the file: exit 1, like other failures
         console.print(f"[red]import failed:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
-    console.print(f"imported {done.rows - done.blank:,} rows as {done.events:,} events into:")
-    for path in done.files:
-        console.print(f"  {path}")
-    if done.blank:
-        console.print(f"skipped {done.blank:,} blank row(s) (every mapped cell empty)")
 
 
 @app.command()
