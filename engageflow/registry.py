@@ -194,9 +194,20 @@ def record_verdict(settings: Settings, version: int, verdict: str) -> None:
 
 def version_metric(settings: Settings, version: int, metric: str) -> float | None:
     """A test metric (e.g. "auc") of the run that produced a registered version."""
+    run = _version_run(settings, version)
+    return run.data.metrics.get(metric) if run else None
+
+
+def version_param(settings: Settings, version: int, param: str) -> str | None:
+    """A parameter (e.g. "feature_service") of the run that produced a registered version."""
+    run = _version_run(settings, version)
+    return run.data.params.get(param) if run else None
+
+
+def _version_run(settings: Settings, version: int):  # -> mlflow.entities.Run | None
     client = connect(settings)
     run_id = client.get_model_version(settings.mlflow.registered_model, str(version)).run_id
-    return client.get_run(run_id).data.metrics.get(metric) if run_id else None
+    return client.get_run(run_id) if run_id else None
 
 
 def run_file(settings: Settings, run_id: str, artifact: str, into: Path) -> Path | None:

@@ -139,6 +139,9 @@ class ImporterConfig(Section):
     `future_tolerance` (clock skew between the source and this machine) are refused."""
 
     future_tolerance: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
+    # Days without events inside a log land as empty, valid days when the gap is at most this
+    # long; a longer gap (a stray old row, an export of two eras) is left unlanded, and said.
+    max_quiet_days: int = Field(default=31, ge=0)
 
 
 class FeastConfig(Section):
@@ -160,6 +163,11 @@ class FeastConfig(Section):
     embedding_dim: int = Field(default=16, ge=2)
     affinity_prior: float = Field(default=5.0, gt=0)  # pseudo-impressions that shrink affinities
     ttl_days: int = Field(default=2, ge=1)  # a feature row serves this long: one missed run
+    # Long-horizon profiles (user_history, item_history): decayed lifetime sums whose rows
+    # outlive the windows; rates shrunk toward the population's by `history_prior` impressions.
+    history_half_life_days: float = Field(default=90.0, gt=0)
+    history_prior: float = Field(default=20.0, ge=0)
+    history_ttl_days: int = Field(default=365, ge=1)
     parity_sample: int = Field(default=200, ge=1)  # entities per view the parity check compares
 
     @model_validator(mode="after")
@@ -298,8 +306,9 @@ class ServingConfig(Section):
     cache_ttl_seconds: float = Field(default=60.0, ge=0)
     log_batch_rows: int = Field(default=2000, ge=1)
     log_flush_seconds: float = Field(default=1.0, gt=0)
-    # The item feature the fallback ranks by (unknown users, feature store down, no model).
-    popularity_feature: str = "item_good_rate_7d"
+    # What the fallback ranks by (feature store down or slow, no model): the item's decayed
+    # lifetime good rate shrunk toward everyone's (item_history), steadier than a 7-day rate.
+    popularity_feature: str = "item_lt_good_rate"
     threads: int = Field(default=1, ge=1)  # BentoML request threads per worker
     # When set, /rank and /models need `Authorization: Bearer <key>` (serving/auth.py). Give
     # the key itself or, better, a file holding it (a mounted secret); not both.

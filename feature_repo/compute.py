@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import pandas as pd
@@ -12,6 +13,7 @@ from feature_repo import tables
 from feature_repo.transforms.affinity import user_topic_affinity
 from feature_repo.transforms.embedding import item_embeddings
 from feature_repo.transforms.engagement import engagement_stats
+from feature_repo.transforms.history import Taste, decayed_history
 from feature_repo.transforms.labelled import DAY, labelled_impressions
 from feature_repo.transforms.profile import item_profile
 
@@ -22,9 +24,14 @@ def lookback_days(settings: Settings) -> int:
 
 
 def compute_features(
-    events: pd.DataFrame, catalog: pd.DataFrame, end: datetime, settings: Settings
+    events: pd.DataFrame,
+    catalog: pd.DataFrame,
+    end: datetime,
+    settings: Settings,
+    previous: Mapping[str, pd.DataFrame | None],
 ) -> dict[str, pa.Table]:
-    """One table per feature view, stamped `end`, from events strictly before `end`."""
+    """One table per feature view, stamped `end`, from events strictly before `end`; the
+    history views carry `previous` (their tables of an earlier stamp, or None) forward."""
     config = settings.feast
     longest = max(config.windows_days)
     start = end - lookback_days(settings) * DAY
@@ -40,12 +47,45 @@ def compute_features(
             labelled, catalog, end, longest, config.affinity_prior
         ),
         tables.ITEM_EMBEDDING: item_embeddings(
-            labelled, catalog, end, longest, config.embedding_dim, settings.seed
+            labelled,
+            catalog,
+            end,
+            longest,
+            config.embedding_dim,
+            settings.seed,
+            previous.get(tables.ITEM_EMBEDDING),
         ),
         tables.ITEM_PROFILE: item_profile(catalog, end),
     }
+    today = labelled[labelled["ts"] >= end - DAY]
+    frames |= history_frames(previous, today, frames[tables.ITEM_EMBEDDING], end, settings)
     schemas = tables.table_schemas(config)
     return {view: _conform(frames[view], schemas[view]) for view in tables.VIEWS}
+
+
+def history_frames(
+    previous: Mapping[str, pd.DataFrame | None],
+    today: pd.DataFrame,
+    embedding: pd.DataFrame | None,
+    end: datetime,
+    settings: Settings,
+) -> dict[str, pd.DataFrame]:
+    """The history views at `end`: `previous` carried forward plus `today`'s impressions; a
+    user's taste adds up the `embedding` table's vectors of items engaged with well."""
+    config = settings.feast
+    taste = Taste.from_table(embedding, config.embedding_dim)
+    return {
+        view: decayed_history(
+            previous.get(view),
+            today,
+            tables.KEY[view],
+            end,
+            config.history_half_life_days,
+            config.history_prior,
+            taste if tables.KEY[view] == "user_id" else None,
+        )
+        for view in tables.HISTORY_VIEWS
+    }
 
 
 def _prefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:

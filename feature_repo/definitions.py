@@ -12,7 +12,7 @@ from engageflow.settings import Settings
 from feature_repo.entities import entities
 from feature_repo.feature_services import feature_services
 from feature_repo.feature_views import feature_views
-from feature_repo.on_demand import user_item_match
+from feature_repo.on_demand import user_item_match, user_item_similarity
 from feature_repo.sources import batch_sources, request_source
 
 
@@ -43,5 +43,8 @@ def definitions(settings: Settings) -> Definitions:
     sources = batch_sources(settings)
     request = request_source()
     views = feature_views(settings, ents, sources)
-    on_demand = {"user_item_match": user_item_match(views, request)}
+    on_demand = {
+        "user_item_match": user_item_match(views, request),
+        "user_item_similarity": user_item_similarity(views),
+    }
     return Definitions(ents, sources, request, views, on_demand, feature_services(views, on_demand))

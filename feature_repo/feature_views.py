@@ -10,7 +10,7 @@ from feast.data_source import DataSource
 from feast.types import Array, Bool, FeastType, Float32, Int64, String
 
 from engageflow.settings import Settings
-from feature_repo.tables import KEY, feature_names, table_schemas
+from feature_repo.tables import HISTORY_VIEWS, KEY, feature_names, table_schemas
 
 ARROW_TO_FEAST: dict[pa.DataType, FeastType] = {
     pa.int64(): Int64,
@@ -25,21 +25,27 @@ DESCRIPTIONS = {
     "user_topic_affinity": "A user's shrunk good-engagement rate per topic (index = topic id).",
     "item_embedding": "Unit vectors from co-clicks; cold_start marks topic-mean fallbacks.",
     "item_profile": "Catalog metadata: topic, creator, creation time, observable quality cues.",
+    "user_history": "Decayed lifetime impressions, clicks, good/bad sums and shrunk rates per "
+    "user, with days since last seen; a row outlives the windows.",
+    "item_history": "The same per item; its good rate is the fallback's long-term prior.",
 }
 
 
 def feature_views(
     settings: Settings, entities: dict[str, Entity], sources: dict[str, DataSource]
 ) -> dict[str, FeatureView]:
-    """One FeatureView per offline table; a row serves for `settings.feast.ttl_days`."""
-    ttl = timedelta(days=settings.feast.ttl_days)
+    """One FeatureView per offline table; a row serves for `settings.feast.ttl_days`, a
+    history row for `history_ttl_days` (a user back after a long pause is still known)."""
+    config = settings.feast
     by_key = {entity.join_key: entity for entity in entities.values()}
     views = {}
     for view, schema in table_schemas(settings.feast).items():
         views[view] = FeatureView(
             name=view,
             entities=[by_key[KEY[view]]],
-            ttl=ttl,
+            ttl=timedelta(
+                days=config.history_ttl_days if view in HISTORY_VIEWS else config.ttl_days
+            ),
             schema=[
                 Field(name=name, dtype=ARROW_TO_FEAST[schema.field(name).type])
                 for name in feature_names(schema)

@@ -11,9 +11,10 @@ from engageflow import lake, schema
 from engageflow.errors import DataError
 from engageflow.lake import day_bounds
 from engageflow.settings import Settings
-from feature_repo.compute import compute_features, lookback_days
+from feature_repo.compute import compute_features, history_frames, lookback_days
 from feature_repo.sources import AREA
-from feature_repo.tables import VIEWS
+from feature_repo.tables import HISTORY_VIEWS, ITEM_EMBEDDING, VIEWS
+from feature_repo.transforms.labelled import labelled_impressions
 from feature_repo.validate import validate_features
 
 EVENT_COLUMNS = ["ts", "user_id", "item_id", "event_type", "dwell_seconds", "request_id"]
@@ -46,7 +47,8 @@ def build_offline(settings: Settings, day: date) -> dict[str, int]:
     With the PostgreSQL offline store the day is also loaded there, replacing the day's rows.
     """
     events, catalog = read_inputs(settings, day)
-    tables = compute_features(events, catalog, day_bounds(day)[1], settings)
+    previous = previous_tables(settings, day)
+    tables = compute_features(events, catalog, day_bounds(day)[1], settings, previous)
     validate_features(tables, settings, day)
     for view in VIEWS:
         lake.write_partition(tables[view], settings.root, AREA, view, day)
@@ -55,6 +57,29 @@ def build_offline(settings: Settings, day: date) -> dict[str, int]:
 
         load_day(settings, day, tables)
     return {view: tables[view].num_rows for view in VIEWS}
+
+
+def previous_tables(settings: Settings, day: date) -> dict[str, pd.DataFrame | None]:
+    """What a day's tables carry forward: the item embedding's newest earlier table (its basis)
+    and the history views as of the start of `day`, carried through any lake days their newest
+    earlier tables miss (a first build folds the whole lake, a day at a time)."""
+    root = settings.root
+    embedded = [d for d in lake.partition_days(root, AREA, ITEM_EMBEDDING) if d < day]
+    embedding = _table(settings, ITEM_EMBEDDING, embedded[-1]) if embedded else None
+    built = [d for d in lake.partition_days(root, AREA, HISTORY_VIEWS[0]) if d < day]
+    since = built[-1] if built else None
+    state = {view: _table(settings, view, since) if since else None for view in HISTORY_VIEWS}
+    for missed in lake.partition_days(root, "lake", "events"):
+        if (since is None or missed > since) and missed < day:
+            events = lake.read_partition(root, "lake", "events", missed, schema.EVENTS)
+            start, end = day_bounds(missed)
+            today = labelled_impressions(events.to_pandas(), settings.labels, start, end)
+            state = dict(history_frames(state, today, embedding, end, settings))
+    return {ITEM_EMBEDDING: embedding, **state}
+
+
+def _table(settings: Settings, view: str, day: date) -> pd.DataFrame:
+    return lake.read_partition(settings.root, AREA, view, day).to_pandas()
 
 
 def latest_feature_day(settings: Settings) -> date | None:

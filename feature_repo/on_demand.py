@@ -8,7 +8,7 @@ from feast import FeatureView, Field, RequestSource
 from feast.on_demand_feature_view import OnDemandFeatureView, on_demand_feature_view
 from feast.types import Float64
 
-from feature_repo.tables import ITEM_PROFILE, USER_TOPIC_AFFINITY
+from feature_repo.tables import ITEM_EMBEDDING, ITEM_PROFILE, USER_HISTORY, USER_TOPIC_AFFINITY
 
 
 def user_item_match(views: dict[str, FeatureView], request: RequestSource) -> OnDemandFeatureView:
@@ -46,3 +46,28 @@ def user_item_match(views: dict[str, FeatureView], request: RequestSource) -> On
         return {"topic_affinity_match": match, "item_age_hours": age}
 
     return user_item_match
+
+
+def user_item_similarity(views: dict[str, FeatureView]) -> OnDemandFeatureView:
+    """`taste_similarity`: the cosine of the user's taste (user_history) and the item's
+    embedding, both in the embedding's day-to-day stable basis; NaN where either is unknown
+    or zero (a user with no good engagement yet)."""
+
+    @on_demand_feature_view(
+        sources=[views[USER_HISTORY][["user_lt_taste"]], views[ITEM_EMBEDDING][["embedding"]]],
+        schema=[Field(name="taste_similarity", dtype=Float64)],
+        mode="python",
+        description="Cosine of the user's decayed taste vector and the item embedding.",
+    )
+    def user_item_similarity(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        out = []
+        for taste, vector in zip(inputs["user_lt_taste"], inputs["embedding"], strict=True):
+            if taste is None or vector is None or len(taste) != len(vector):
+                out.append(float("nan"))
+                continue
+            dot = sum(a * b for a, b in zip(taste, vector, strict=True))
+            norms = sum(a * a for a in taste) ** 0.5 * sum(b * b for b in vector) ** 0.5
+            out.append(dot / norms if norms > 0 else float("nan"))
+        return {"taste_similarity": out}
+
+    return user_item_similarity

@@ -16,7 +16,18 @@ ITEM_ENGAGEMENT = "item_engagement"
 USER_TOPIC_AFFINITY = "user_topic_affinity"
 ITEM_EMBEDDING = "item_embedding"
 ITEM_PROFILE = "item_profile"
-VIEWS = (USER_ENGAGEMENT, ITEM_ENGAGEMENT, USER_TOPIC_AFFINITY, ITEM_EMBEDDING, ITEM_PROFILE)
+USER_HISTORY = "user_history"
+ITEM_HISTORY = "item_history"
+VIEWS = (
+    USER_ENGAGEMENT,
+    ITEM_ENGAGEMENT,
+    USER_TOPIC_AFFINITY,
+    ITEM_EMBEDDING,
+    ITEM_PROFILE,
+    USER_HISTORY,
+    ITEM_HISTORY,
+)
+HISTORY_VIEWS = (USER_HISTORY, ITEM_HISTORY)  # each day's table carries the day before's
 TIMESTAMP = "event_timestamp"
 KEY = {
     USER_ENGAGEMENT: "user_id",
@@ -24,12 +35,24 @@ KEY = {
     USER_TOPIC_AFFINITY: "user_id",
     ITEM_EMBEDDING: "item_id",
     ITEM_PROFILE: "item_id",
+    USER_HISTORY: "user_id",
+    ITEM_HISTORY: "item_id",
 }
 
 USER_STATS = ("impressions", "clicks", "ctr", "good_rate", "bad_rate", "mean_dwell")
 ITEM_STATS = (*USER_STATS, "hide_rate", "report_rate")
 COUNTS = ("impressions", "clicks")
 VECTOR = pa.list_(pa.float32())
+HISTORY_STATS = ("impressions", "clicks", "good", "bad", "ctr", "good_rate", "bad_rate")
+
+
+def _history(prefix: str, taste: bool) -> list[pa.Field]:
+    return [
+        *(pa.field(f"{prefix}lt_{stat}", pa.float32()) for stat in HISTORY_STATS),
+        pa.field(f"{prefix}lt_days_since_seen", pa.float32()),
+        pa.field(f"{prefix}lt_last_seen_epoch_s", pa.int64()),
+        *([pa.field(f"{prefix}lt_taste", VECTOR)] if taste else []),
+    ]
 
 
 def _windowed(prefix: str, stats: tuple[str, ...], windows: list[int]) -> list[pa.Field]:
@@ -60,6 +83,8 @@ def table_schemas(config: FeastConfig) -> dict[str, pa.Schema]:
             pa.field("production_score", pa.float32()),
             pa.field("duration_seconds", pa.float32()),
         ],
+        USER_HISTORY: _history("user_", taste=True),
+        ITEM_HISTORY: _history("item_", taste=False),
     }
     return {
         view: pa.schema(

@@ -253,7 +253,7 @@ class RankingEngine:
         return _response(request_id, request.user_id, decision, shown)
 
     def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
-        """(matrix or None, popularity, why no matrix) for this request's model."""
+        """(matrix or None, popularity, why no matrix or a note on it) for this request's model."""
         source = self.sources.get(_key(model, self.settings)) if model is not None else None
         if source is None:
             source = next(iter(self.sources.values()), None)
@@ -280,10 +280,11 @@ class RankingEngine:
             return None, popularity, f"feature read exceeded {self.config.feature_timeout_ms} ms"
         except Exception as err:  # the online store is down or refusing
             return None, popularity, f"feature store unavailable: {type(err).__name__}"
-        if is_unknown_user(source.layout, user):
-            return None, popularity, "unknown user: no online features"
+        # A user without online rows is scored by the model on missing user features: it
+        # trained on such impressions too (new users), so the fallback is only for outages.
+        note = "new user: no online row" if is_unknown_user(source.layout, user) else ""
         items = gather_items(source.items, request.candidates, extra)
-        return feature_matrix(source.layout, user, items, at), popularity, ""
+        return feature_matrix(source.layout, user, items, at), popularity, note
 
     def _read(self, source: Source, user_id: str, candidates: list[str]):
         """The user's online row, and rows of candidates the item table does not hold."""

@@ -73,13 +73,14 @@ def decide(
     k: int,
     config: ServingConfig,
     rng: np.random.Generator,
-    why_no_features: str = "features unavailable",
+    why: str = "features unavailable",
 ) -> Decision:
-    """Score with `model` when it and the features are there; otherwise fall back to popularity."""
+    """Score with `model` when it and the features are there; otherwise fall back to popularity.
+    `why` says why features are missing, or is a note on the features (added to the reason)."""
     if model is None:
         return bootstrap(popularity, k, config.epsilon, rng)
     if features is None:
-        return fallback(popularity, k, why_no_features)
+        return fallback(popularity, k, why)
     scores = np.asarray(model.score(features), dtype=np.float64)
     choice = choose(scores, k, config.epsilon, rng)
     policy = Policy.EXPLORE if choice.explored else ALIAS_POLICY[model.alias]
@@ -89,5 +90,5 @@ def decide(
         choice.propensity,
         policy,
         model.version,
-        f"{model.alias} v{model.version}",
+        f"{model.alias} v{model.version}" + (f" ({why})" if why else ""),
     )

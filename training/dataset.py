@@ -41,9 +41,15 @@ def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.
 
 
 def training_frame(
-    settings: Settings, days: list[date], service_name: str, with_truth: bool = False
+    settings: Settings,
+    days: list[date],
+    service_name: str,
+    with_truth: bool = False,
+    also: str | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The days' labelled impressions joined with `service_name`'s features, in time order."""
+    """The days' labelled impressions joined with `service_name`'s features, in time order;
+    `also` names another service whose features join too (a champion trained on it is scored
+    on the same rows), without becoming the returned features."""
     from expectations.derived_suites import training_set_suite
     from expectations.gate import validate
     from feature_repo.store import feature_store
@@ -54,7 +60,13 @@ def training_frame(
     ).sort_values(TRAINING_ORDER, kind="stable")
     frame = join_features(store, impressions, service_name)
     features = service_features(store, service_name)
-    keep = [*META_COLUMNS, *features] + ([TRUTH_COLUMN] if TRUTH_COLUMN in frame else [])
+    others: list[str] = []
+    if also and also != service_name:
+        joined = join_features(store, impressions, also)
+        others = [f for f in service_features(store, also) if f not in features]
+        frame[others] = joined[others].to_numpy()
+    keep = [*META_COLUMNS, *features, *others]
+    keep += [TRUTH_COLUMN] if TRUTH_COLUMN in frame else []
     frame = frame[keep]
     frame["propensity"] = frame["propensity"].astype(np.float64)
     checked = validate(frame, training_set_suite(META_COLUMNS, features), rows_are_records=False)

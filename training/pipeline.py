@@ -30,6 +30,7 @@ from engageflow.registry import (
     load_booster,
     log_training_run,
     record_verdict,
+    version_param,
 )
 from engageflow.registry import register as register_version
 from engageflow.sampling import stratified_sample
@@ -85,10 +86,14 @@ def build_dataset(
     folder = run_dir(settings, run)
     service = settings.training.feature_service
     truth = all(lake.partition_files(settings.root, "truth", "impressions", d) for d in days.test)
+    champion = alias_version(settings, CHAMPION)
+    # The gate scores the champion on the test split: with its own features, if it has others.
+    also = version_param(settings, champion, "feature_service") if champion else None
     paths, features, grouping = {}, [], None
     for split in SPLITS:
+        test = split == "test"
         frame, features = training_frame(
-            settings, getattr(days, split), service, with_truth=split == "test" and truth
+            settings, getattr(days, split), service, test and truth, also if test else None
         )
         grouping = grouping or groups.resolve(frame, settings.training)  # the train split's
         frame[GROUP] = groups.group_codes(frame, grouping, settings.training)

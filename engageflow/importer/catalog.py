@@ -76,7 +76,7 @@ def import_items(
     zone: ZoneInfo | None = None,
     now: pd.Timestamp | None = None,
 ) -> ImportedItems:
-    """Check the catalog, then land one snapshot per day (default: the landed events' span)."""
+    """Check the catalog, then land one snapshot per day (default: the landed events' days)."""
     days = days or landed_event_span(settings.root)
     source = read_source(path, mapping.sources())
     frame = source.frame
@@ -117,14 +117,15 @@ def import_items(
 
 
 def landed_event_span(root: Path) -> list[date]:
-    """Every day from the first to the last landed events day, or an error saying what to do."""
+    """The days with landed events (quiet days of an import included), or an error saying what
+    to do."""
     landed = list(lake.partition_days(root, "landing", "events"))
     if not landed:
         raise ImportInputError(
             f"no events landed under {root / 'landing' / 'events'}, so which days the catalog "
             "covers is unknown: run `engageflow import-events` first, or pass --day/--through"
         )
-    return lake.days_between(landed[0], landed[-1])
+    return landed
 
 
 def first_seen(root: Path, days: list[date]) -> dict[str, pd.Timestamp]:

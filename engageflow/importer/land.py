@@ -32,6 +32,7 @@ class Imported:
     blank: int
     events: int
     files: list[Path]
+    unlanded_days: int = 0  # days in gaps longer than importer.max_quiet_days, left unlanded
 
 
 def import_events(
@@ -41,8 +42,8 @@ def import_events(
     zone: ZoneInfo | None = None,
     now: pd.Timestamp | None = None,
 ) -> Imported:
-    """Check the whole file, then land one file per day of its span named after the source's
-    content hash (an empty one for a day without events: a valid, empty day, not a gap).
+    """Check the whole file, then land one file per day named after the source's content hash,
+    and an empty one for each quiet day inside the log (a valid, empty day, not a gap).
     `zone`: the zone of times written without one (refused without it); `now`: for tests."""
     source = read_source(path, mapping.sources())
     rules = TimeRules(
@@ -55,14 +56,24 @@ def import_events(
     key = load_key(settings)  # after the checks: a refused file leaves no key file behind
     events = to_events(path, source.frame, checked, mapping, key, tag)
     days = event_days(events)
-    every = lake.days_between(min(days), max(days))
+    every = quiet_filled(sorted(set(days)), settings.importer.max_quiet_days)
     written = land_days(
         settings.root,
         "events",
         tag,
         {day: events.filter(pa.array(days == day)).sort_by(TIME_ORDER) for day in every},
     )
-    return Imported(source.rows, source.blank, events.num_rows, written)
+    gaps = len(lake.days_between(min(days), max(days))) - len(every)
+    return Imported(source.rows, source.blank, events.num_rows, written, gaps)
+
+
+def quiet_filled(days: list[date], max_quiet: int) -> list[date]:
+    """`days` (sorted) plus the days between two of them when at most `max_quiet` lie between."""
+    out = days[:1]
+    for day in days[1:]:
+        between = lake.days_between(out[-1], day)[1:-1]
+        out += [*between, day] if len(between) <= max_quiet else [day]
+    return out
 
 
 def land_days(root: Path, dataset: str, tag: str, tables: dict[date, pa.Table]) -> list[Path]:

@@ -1,14 +1,20 @@
-"""Item embeddings from co-engagement: truncated SVD of the item-item co-click matrix.
+"""Item embeddings from co-engagement: truncated SVD of the item-item co-click matrix, rotated
+onto the day before's basis, so an item's vector keeps its coordinates from day to day.
 
 The matrix counts users who clicked both items, normalized to a cosine (count / sqrt of both
-items' clicker counts); it is positive semi-definite, so U * sqrt(S) are vectors whose dot
-products approximate it, and items clicked by the same users end up close.
+items' clicker counts); an item's vector is its row of that matrix projected on the top
+components (U * S, unit length), so items clicked by the same users end up close. Weighting by
+S, not sqrt(S), keeps the weak components (noise within a cluster) from swinging a unit vector
+when they are refit.
+
+Stable coordinates: an SVD basis is only defined up to a rotation (and flips), and refit daily
+it would wander, so a stored user vector (user_history) would point elsewhere tomorrow. The
+orthogonal rotation that best maps today's vectors of the items learned both days onto
+yesterday's (orthogonal Procrustes, scipy) fixes that without changing any cosine of one day.
 
 Cold start: an item that shares no clicker with another item yet (e.g. created yesterday) gets
-the mean embedding of the learned items of its topic (zeros if there are none), and
-`cold_start` = true.
-The SVD basis is refit every day, so compare embeddings of one day with each other (cosine),
-not coordinates across days.
+a vector predicted from its metadata (topic, sensationalism, production score, log duration)
+by a ridge regression fit on the learned items (scikit-learn), and `cold_start` = true.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.linalg import orthogonal_procrustes
+from sklearn.linear_model import Ridge
 from sklearn.utils.extmath import randomized_svd
 
 from feature_repo.transforms.labelled import DAY, stamped
@@ -30,8 +38,10 @@ def item_embeddings(
     days: int,
     dim: int,
     seed: int,
+    previous: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One unit-length `embedding` (length `dim`) per catalog item created before `end`."""
+    """One unit-length `embedding` (length `dim`) per catalog item created before `end`, in the
+    basis of `previous` (an earlier table of this function) when there is one."""
     items = catalog.loc[catalog["created_at"] < end].sort_values("item_id")
     ids = pd.Index(items["item_id"].astype(str), name="item_id")
     clicks = labelled[labelled["clicked"] & (labelled["ts"] >= end - days * DAY)]
@@ -41,13 +51,12 @@ def item_embeddings(
     vectors = np.zeros((len(ids), dim), dtype="float64")
     if len(learned) >= 2:
         vectors[learned] = _svd_vectors(co_clicks[learned][:, learned], dim, seed)
+        if previous is not None:
+            vectors[learned] = _aligned(vectors[learned], ids[learned], previous)
     cold = np.ones(len(ids), dtype=bool)
     cold[learned] = False
-    topics = items["topic"].to_numpy()
-    for topic in np.unique(topics[cold]):
-        peers = ~cold & (topics == topic)
-        if peers.any():
-            vectors[cold & (topics == topic)] = _unit(vectors[peers].mean(axis=0, keepdims=True))
+    if cold.any() and len(learned) >= 2:
+        vectors[cold] = _from_metadata(items, learned, cold, vectors[learned])
     frame = pd.DataFrame({"item_id": ids})
     frame["embedding"] = list(vectors.astype("float32"))
     frame["cold_start"] = cold
@@ -71,12 +80,50 @@ def _co_clicks(clicks: pd.DataFrame, ids: pd.Index) -> sparse.csr_matrix:
 
 
 def _svd_vectors(co_clicks: sparse.csr_matrix, dim: int, seed: int) -> np.ndarray:
-    """Unit rows of U * sqrt(S) from a truncated SVD of the co-click cosines, zero-padded."""
+    """Unit rows of U * S from a truncated SVD of the co-click cosines, zero-padded."""
     rank = min(dim, co_clicks.shape[0] - 1)
     u, s, _ = randomized_svd(co_clicks, rank, random_state=seed)
     out = np.zeros((co_clicks.shape[0], dim))
-    out[:, :rank] = u * np.sqrt(s)
+    out[:, :rank] = u * s
     return _unit(out)
+
+
+def _aligned(vectors: np.ndarray, ids: pd.Index, previous: pd.DataFrame) -> np.ndarray:
+    """`vectors` rotated onto `previous`'s basis, fit on the items learned in both."""
+    before = previous.loc[~previous["cold_start"].to_numpy(dtype=bool)]
+    where = pd.Index(before["item_id"].astype(str)).get_indexer(ids)
+    common = np.flatnonzero(where >= 0)
+    if len(common) < 2:
+        return vectors
+    old = np.stack(before["embedding"].to_numpy()[where[common]]).astype("float64")
+    if old.shape[1] != vectors.shape[1]:  # the dimension setting changed: a new basis
+        return vectors
+    rotation, _ = orthogonal_procrustes(vectors[common], old)
+    return vectors @ rotation
+
+
+def _from_metadata(
+    items: pd.DataFrame, learned: np.ndarray, cold: np.ndarray, vectors: np.ndarray
+) -> np.ndarray:
+    """Unit vectors for the cold items, predicted from metadata by a ridge regression."""
+    x = _metadata(items)
+    model = Ridge(alpha=1.0).fit(x[learned], vectors)
+    return _unit(model.predict(x[cold]))
+
+
+def _metadata(items: pd.DataFrame) -> np.ndarray:
+    """Topic one-hot and standardized numeric cues (missing -> the mean: 0)."""
+    topics = pd.get_dummies(items["topic"].astype("int64"), dtype="float64").to_numpy()
+    numeric = pd.DataFrame(
+        {
+            "sensationalism": items["headline_sensationalism"].astype("float64"),
+            "production": items["production_score"].astype("float64"),
+            "duration": np.log1p(items["duration_seconds"].astype("float64").clip(lower=0)),
+        }
+    )
+    spread = numeric.std(ddof=0).replace(0, 1).fillna(1)
+    scaled = ((numeric - numeric.mean()) / spread).fillna(0.0).to_numpy()
+    return np.hstack([topics, scaled])
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

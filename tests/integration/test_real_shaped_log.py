@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from engageflow import lake
+from engageflow.aliases import promote
 from engageflow.importer import CatalogMapping, ColumnMapping, import_events, import_items
 from engageflow.settings import Settings
 from feature_repo.backfill import backfill
@@ -42,6 +43,7 @@ def test_a_ratings_export_imports_backfills_and_trains_on_defaults(
         (settings.root / "quarantine").rglob("report.json")
     )
 
+    settings.training.feature_service = "ranker_v2"  # v1 plus the long-horizon histories
     window = Window.from_dict(plan_window(settings, days[-1]))
     done = run_all(settings, days[-1])
     # About 10 rating sessions a day: the test window widened to hold 100 rankable groups.
@@ -49,3 +51,18 @@ def test_a_ratings_export_imports_backfills_and_trains_on_defaults(
     test = pd.read_parquet(next(settings.root.glob("training/*/*/test.parquet")))
     assert test["ts"].min().date() == window.test_start
     assert not any("cannot judge" in reason for reason in done["reasons"]), done["reasons"]
+
+    # Every user ever seen keeps a long-horizon row, however long ago they rated.
+    events = pd.concat(
+        lake.read_partition(settings.root, "lake", "events", day).to_pandas() for day in days
+    )
+    history = lake.read_partition(settings.root, "features", "user_history", days[-1])
+    assert set(history.column("user_id").to_pylist()) == set(events["user_id"])
+    # A ranker_v1 model after a ranker_v2 champion: the gate scores the champion on its own
+    # FeatureService's features (which v1's lacks), joined to the same test rows.
+    promote(settings, 1, "the real-log test's champion", "test")
+    settings.training.feature_service = "ranker_v1"
+    second = run_all(settings, days[-1])
+    assert (second["version"], second["reference"]) == (2, "champion v1"), second["reasons"]
+    test = pd.read_parquet(sorted(settings.root.glob("training/*/*/test.parquet"))[-1])
+    assert "user_lt_good_rate" in test.columns  # joined for the champion, not a v1 feature

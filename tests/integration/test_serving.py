@@ -146,9 +146,13 @@ def test_rank_returns_sorted_scored_slates(world: Settings, servers: dict) -> No
         assert [item["propensity"] for item in body["items"]] == [1.0] * 7  # epsilon 0
         assert {item["item_id"] for item in body["items"]} <= set(candidates)
         assert len(body["request_id"]) == 32
+    # A user without online rows is scored by the model (missing user features), not the
+    # fallback: new users are in its training data too.
     unknown = _rank(url, "u-never-seen", candidates).json()
-    assert (unknown["policy"], unknown["model_version"]) == ("fallback", None)
-    assert unknown["reason"] == "unknown user: no online features"
+    assert (unknown["policy"], unknown["model_version"]) == ("champion", "1")
+    assert unknown["reason"] == "champion v1 (new user: no online row)"
+    scores = [item["score"] for item in unknown["items"]]
+    assert len(set(scores)) > 1 and scores == sorted(scores, reverse=True)
     fresh = _rank(url, known_users(world, 1)[0], ["i-brand-new", *candidates[:20]], k=21)
     assert fresh.status_code == 200 and fresh.json()["policy"] == "champion"
     assert httpx.get(f"{url}/livez").status_code == 200

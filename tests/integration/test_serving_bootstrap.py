@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 
 DAY0, DAY1 = date(2026, 1, 1), date(2026, 1, 2)
 EPSILON = 0.2
-POPULARITY = "item_good_rate_7d"
+POPULARITY = "item_lt_good_rate"
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_the_first_days_are_served_by_the_explored_fallback(service) -> None:
     )[:30]
     store = feature_store(settings)
     rows = store.get_online_features(
-        features=[f"item_engagement:{POPULARITY}"],
+        features=[f"item_history:{POPULARITY}"],
         entity_rows=[{"item_id": item} for item in candidates],
     ).to_dict()
     popularity = np.nan_to_num(np.array(rows[POPULARITY], dtype=float), nan=0.0)

@@ -271,3 +271,22 @@ def test_a_refused_write_lands_nothing_and_the_cli_says_where(
     blocked.unlink()
     assert CliRunner().invoke(app, args).exit_code == 0
     assert [p.parent.name for p in _landed(settings)] == ["date=2026-02-01", "date=2026-02-02"]
+
+
+def test_quiet_days_inside_a_log_land_empty_and_a_long_gap_is_left_and_said(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    settings.importer.max_quiet_days = 3
+    log = "uid,content,when,action\n" + "".join(
+        f"u1,i1,{day}T10:00:00Z,view\n" for day in ("2026-01-01", "2026-01-04", "2026-01-20")
+    )
+    done = import_events(
+        settings, _write(tmp_path, log), ColumnMapping("uid", "content", "when", "action")
+    )
+    landed = [date.fromisoformat(p.parent.name.removeprefix("date=")) for p in done.files]
+    assert landed == [date(2026, 1, d) for d in (1, 2, 3, 4, 20)]  # 2 and 3 quiet, 5..19 not
+    assert [len(pd.read_parquet(p)) for p in done.files] == [1, 0, 0, 1, 1]
+    assert done.unlanded_days == 15
+    assert ingest_events(settings, date(2026, 1, 2)).rows == 0  # a valid, empty day

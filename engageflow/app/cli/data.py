@@ -94,6 +94,12 @@ def import_events(
         console.print(f"  {path}")
     if done.blank:
         console.print(f"skipped {done.blank:,} blank row(s) (every mapped cell empty)")
+    if done.unlanded_days:
+        console.print(
+            f"[yellow]{done.unlanded_days:,} day(s) in gaps longer than "
+            "importer.max_quiet_days were not landed[/yellow]: such days cannot be ingested "
+            "or trained across; import the missing events, or start the backfill after the gap"
+        )
 
 
 @app.command("import-items")
