@@ -8,6 +8,8 @@ in the typed table and are named, per row, in its `conversion_errors` column.
 from __future__ import annotations
 
 import csv
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +24,8 @@ import pyarrow.parquet as pq
 from engageflow import lake
 
 PATTERNS = ("*.parquet", "*.csv")
+# An import names its files after the source's content: imp<12 hex digits>.parquet.
+IMPORTED = re.compile(r"imp[0-9a-f]{12}\.parquet")
 CONVERSION_ERRORS = "conversion_errors"
 # A timestamp must say its zone; a naive one in a CSV drop is ambiguous, so it does not convert.
 _ZONED = r"(?:Z|[+-]\d{2}:?\d{2})$"
@@ -40,6 +44,16 @@ class LandedFile:
     @property
     def rows(self) -> int:
         return self.table.num_rows if self.table is not None else 0
+
+
+def imported_name(content: bytes) -> str:
+    """The landed file name of an import of `content` (a re-import replaces, never adds)."""
+    return f"imp{hashlib.sha256(content).hexdigest()[:12]}.parquet"
+
+
+def is_imported(path: Path) -> bool:
+    """Whether an import landed this file: a whole day of a complete log, not a live feed."""
+    return IMPORTED.fullmatch(path.name) is not None
 
 
 def landing_files(root: Path, dataset: str, day: date) -> list[Path]:

@@ -3,7 +3,6 @@ file per day; the key is loaded only once every check has passed."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ from engageflow.errors import StorageError
 from engageflow.importer.checks import Checked, TimeRules, check_rows
 from engageflow.importer.mapping import ColumnMapping
 from engageflow.importer.source import read_source
+from engageflow.landing import imported_name
 from engageflow.pseudonym import load_key, pseudonymize
 from engageflow.schema import TIME_ORDER
 from engageflow.settings import Settings
@@ -99,7 +99,7 @@ def land_days(root: Path, dataset: str, tag: str, tables: dict[date, pa.Table]) 
 
 def source_tag(path: Path) -> str:
     """The name of a source's landed files: its content hash (a re-import replaces them)."""
-    return "imp" + hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return imported_name(path.read_bytes()).removesuffix(".parquet")
 
 
 def to_events(

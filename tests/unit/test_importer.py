@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from engageflow.importer import ColumnMapping, ImportInputError, import_events
 from engageflow.settings import ImporterConfig, Settings
+from expectations.gate import QualityGateFailed
 from expectations.ingest import ingest_events
 
 RAW_USER = "alice.smith@example.com"
@@ -290,3 +291,22 @@ def test_quiet_days_inside_a_log_land_empty_and_a_long_gap_is_left_and_said(
     assert [len(pd.read_parquet(p)) for p in done.files] == [1, 0, 0, 1, 1]
     assert done.unlanded_days == 15
     assert ingest_events(settings, date(2026, 1, 2)).rows == 0  # a valid, empty day
+
+
+def test_an_imported_days_volume_is_not_held_against_recent_days(
+    settings: Settings, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    busy = "".join(f"u{n},i1,2026-01-0{d}T10:00:00Z,view\n" for d in (1, 2, 3) for n in range(50))
+    log = "uid,content,when,action\n" + busy + "u1,i1,2026-01-04T10:00:00Z,view\n"
+    import_events(
+        settings, _write(tmp_path, log), ColumnMapping("uid", "content", "when", "action")
+    )
+    assert [ingest_events(settings, date(2026, 1, d)).rows for d in (1, 2, 3, 4)] == [50, 50, 50, 1]
+    # The same day dropped by hand (not an import) is a partial landing to the gate.
+    dropped = settings.root / "landing" / "events" / "date=2026-01-04"
+    landed = next(dropped.glob("imp*.parquet"))
+    landed.rename(dropped / "feed.parquet")
+    with pytest.raises(QualityGateFailed, match="expect_table_row_count_to_be_between"):
+        ingest_events(settings, date(2026, 1, 4))
