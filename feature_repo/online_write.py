@@ -16,7 +16,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -80,8 +79,7 @@ def _encode_fixed(column: pa.Array, tag: int, dtype: str) -> Column:
     packed = np.empty((len(numbers), width), np.uint8)
     packed[:, 0] = tag
     packed[:, 1:] = numbers.view(np.uint8).reshape(len(numbers), width - 1)
-    buffer = packed.tobytes()
-    values = [buffer[start : start + width] for start in range(0, len(buffer), width)]
+    values = packed.view(f"V{width}").ravel().tolist()  # one bytes object per row
     # SQLite's value_text is str() of the value as the proto gives it back: a Python float.
     texts = list(map(str, numbers.astype(np.float64).tolist()))
     for row in np.flatnonzero(np.isnan(numbers)).tolist():
@@ -168,21 +166,30 @@ def write_sqlite(store: SqliteOnlineStore, batch: _Batch) -> None:
         if batch.created is not None
         else [None] * len(batch.keys)
     )
-    values = list(zip(*(c.values for c in batch.columns), strict=True))
-    texts = list(zip(*(c.texts for c in batch.columns), strict=True))
-    # In key order, so each insert lands beside the previous one in Feast's two indexes.
-    order = sorted(range(len(batch.keys)), key=batch.keys.__getitem__)
-    pairs = [chain.from_iterable(zip(*vt, strict=True)) for vt in zip(values, texts, strict=True)]
-    params = [(batch.keys[r], events[r], created[r], *pairs[r]) for r in order]
-    whole, rest = divmod(len(params), SQLITE_ENTITIES)
+    # One row of statement parameters per entity: key, stamps, then value and text per feature.
+    # Built column-wise in NumPy (object cells: bytes stay bytes), in key order so each insert
+    # lands beside the previous one in Feast's two indexes.
+    grid = np.empty((len(batch.keys), 3 + 2 * len(batch.columns)), dtype=object)
+    for at, cells in enumerate([batch.keys, events, created]):
+        grid[:, at] = _objects(cells)
+    for at, column in enumerate(batch.columns):
+        grid[:, 3 + 2 * at], grid[:, 4 + 2 * at] = _objects(column.values), _objects(column.texts)
+    params = grid[np.argsort(_objects(batch.keys), kind="stable")]
+    whole = len(params) // SQLITE_ENTITIES * SQLITE_ENTITIES
     with conn:
         if whole:
-            statement = _sqlite_upsert(table, batch.names, SQLITE_ENTITIES)
-            groups = zip(*[iter(params)] * SQLITE_ENTITIES, strict=False)
-            conn.executemany(statement, (list(chain.from_iterable(g)) for g in groups))
-        if rest:
-            tail = list(chain.from_iterable(params[len(params) - rest :]))
-            conn.execute(_sqlite_upsert(table, batch.names, rest), tail)
+            grouped = params[:whole].reshape(whole // SQLITE_ENTITIES, -1).tolist()
+            conn.executemany(_sqlite_upsert(table, batch.names, SQLITE_ENTITIES), grouped)
+        if whole < len(params):
+            tail = params[whole:]
+            conn.execute(_sqlite_upsert(table, batch.names, len(tail)), tail.ravel().tolist())
+
+
+def _objects(cells: list) -> np.ndarray:
+    # dtype=object keeps each bytes value whole (a bytes dtype would drop trailing NULs).
+    out = np.empty(len(cells), dtype=object)
+    out[:] = cells
+    return out
 
 
 def _sqlite_upsert(table: str, names: list[str], entities: int) -> str:
