@@ -1,25 +1,25 @@
 """Feast's local materialization engine with a bulk write into the SQLite and Redis online stores.
 
-Why: Feast 0.67 converts every feature value to a protobuf in Python, then writes SQLite one
-`execute` per value and hashes each Redis field name per value: 18 s for 100k users x 19
-features, against ~3 s for the same bytes written in bulk (docs/benchmarks/features.md).
-What stays Feast's: `FeatureStore.materialize` (so the registry's materialization intervals and
-view states), the engine's read, filter and dedup of the offline rows, the table and key layout,
-and the bytes of every value (numeric columns are encoded in NumPy to the same bytes; a test
-holds them byte for byte against Feast's own write). Only the output step is replaced, and only
-for the stores and settings handled here; anything else goes through Feast's own output node.
-Selected by `batch_engine` in the store config (feature_repo/store.py).
+Why: Feast 0.67 builds a protobuf per feature value in Python, then executes one SQLite upsert
+per value, or hashes each Redis field name per value: materializing 100k users x 19 features took
+18 s (SQLite) and 11 s (Redis) here (docs/benchmarks/features.md, which times both engines).
+What stays Feast's: `FeatureStore.materialize` and so the registry's materialization intervals
+and view states; the engine's plan that reads, filters and dedups the offline rows; the online
+tables, keys, hashes and statement; and the bytes of every value (online_encode.py). Only the
+last step, the online write, is replaced, and only for SQLite without its optional columns and
+single-node Redis; any other store or setting goes through Feast's own output node. Unlike Feast,
+`materialization_config.online_write_batch_size` is not honoured: one transaction per view.
+Selected by `batch_engine` in the store config (feature_repo/store.py); a test holds the stores
+it leaves equal to those Feast's own engine leaves (tests/integration/test_bulk_materialize.py).
 """
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 from feast.infra.common.materialization_job import MaterializationJobStatus
 from feast.infra.compute_engines.local.arrow_table_value import ArrowTableValue
@@ -27,8 +27,7 @@ from feast.infra.compute_engines.local.compute import LocalComputeEngine, LocalC
 from feast.infra.compute_engines.local.feature_builder import LocalFeatureBuilder
 from feast.infra.compute_engines.local.job import LocalMaterializationJob
 from feast.infra.compute_engines.local.nodes import LocalOutputNode
-from feast.infra.key_encoding_utils import serialize_entity_key
-from feast.infra.online_stores.helpers import _mmh3, extract_text_and_num
+from feast.infra.online_stores.helpers import _mmh3
 from feast.infra.online_stores.redis import RedisOnlineStore, _versioned_fv_name
 from feast.infra.online_stores.sqlite import (
     SqliteOnlineStore,
@@ -36,101 +35,14 @@ from feast.infra.online_stores.sqlite import (
     _table_id,
     adapt_datetime_epoch,
 )
-from feast.protos.feast.types.EntityKey_pb2 import EntityKey as EntityKeyProto
-from feast.type_map import python_values_to_proto_values
-from feast.utils import _coerce_datetime, make_tzaware, to_naive_utc
+from feast.utils import _validate_vector_field_lengths, make_tzaware, to_naive_utc
 from feast.value_type import ValueType
 from google.protobuf.timestamp_pb2 import Timestamp
 
-# Protobuf tags of Value.float_val (field 6, fixed32) and Value.double_val (field 5, fixed64).
-_FIXED = {ValueType.FLOAT: (0x35, "<f4"), ValueType.DOUBLE: (0x29, "<f8")}
-_DICTIONARY = {ValueType.INT64, ValueType.INT32, ValueType.BOOL, ValueType.STRING}
+from feature_repo.online_encode import encode_column, entity_keys, timestamps
+
 REDIS_CHUNK = 10_000  # entities per script call: bounds the memory of one round trip
 SQLITE_ENTITIES = 10  # entities per SQLite statement (more gained nothing measurable)
-
-
-class Column:
-    """One feature column as the online store keeps it: serialized values and SQLite's text."""
-
-    def __init__(self, values: list[bytes], texts: list[str | None]) -> None:
-        self.values, self.texts = values, texts
-
-
-def encode_column(column: pa.ChunkedArray | pa.Array, value_type: ValueType) -> Column:
-    """The bytes Feast's `python_values_to_proto_values` would give, per value; null/NaN → b""."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if value_type in _FIXED:
-        return _encode_fixed(column, *_FIXED[value_type])
-    if value_type in _DICTIONARY:
-        # Few distinct values (counts, flags, ids): Feast converts each once.
-        encoded = column.dictionary_encode()
-        distinct = _feast_column(encoded.dictionary.to_numpy(zero_copy_only=False), value_type)
-        index = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
-        values = np.array([*distinct.values, b""], dtype=object)[index].tolist()
-        texts = np.array([*distinct.texts, None], dtype=object)[index].tolist()
-        return Column(values, texts)
-    return _feast_column(column.to_numpy(zero_copy_only=False), value_type)
-
-
-def _encode_fixed(column: pa.Array, tag: int, dtype: str) -> Column:
-    numbers = column.to_numpy(zero_copy_only=False).astype(dtype)  # nulls arrive as NaN
-    width = np.dtype(dtype).itemsize + 1
-    packed = np.empty((len(numbers), width), np.uint8)
-    packed[:, 0] = tag
-    packed[:, 1:] = numbers.view(np.uint8).reshape(len(numbers), width - 1)
-    values = packed.view(f"V{width}").ravel().tolist()  # one bytes object per row
-    # SQLite's value_text is str() of the value as the proto gives it back: a Python float.
-    texts = list(map(str, numbers.astype(np.float64).tolist()))
-    for row in np.flatnonzero(np.isnan(numbers)).tolist():
-        values[row], texts[row] = b"", None
-    return Column(values, texts)
-
-
-def _feast_column(values: np.ndarray, value_type: ValueType) -> Column:
-    protos = python_values_to_proto_values(values, value_type)
-    return Column(
-        [proto.SerializeToString() for proto in protos],
-        [extract_text_and_num(proto, False)[0] for proto in protos],
-    )
-
-
-def _timestamps(column: pa.ChunkedArray, convert: Callable[[datetime], Any]) -> list[Any]:
-    """`convert` of each row's timestamp as Feast builds it, computed once per distinct stamp."""
-    encoded = column.combine_chunks().dictionary_encode()
-    stamps = pd.to_datetime(encoded.dictionary.to_numpy(zero_copy_only=False))
-    distinct = [convert(_coerce_datetime(stamp)) for stamp in stamps]
-    return np.array(distinct, dtype=object)[encoded.indices.to_numpy()].tolist()
-
-
-def entity_keys(table: pa.Table, join_keys: dict[str, ValueType], version: int) -> list[bytes]:
-    """Feast's serialized entity key of every row."""
-    if list(join_keys.values()) == [ValueType.STRING] and version == 3:
-        return _string_keys(table.column(next(iter(join_keys))), next(iter(join_keys)))
-    names = list(join_keys)
-    columns = [
-        python_values_to_proto_values(table.column(k).to_numpy(zero_copy_only=False), t)
-        for k, t in join_keys.items()
-    ]
-    return [
-        serialize_entity_key(EntityKeyProto(join_keys=names, entity_values=values), version)
-        for values in zip(*columns, strict=True)
-    ]
-
-
-def _string_keys(column: pa.ChunkedArray, name: str) -> list[bytes]:
-    """Version 3 of one string join key: 1, then the name, then the value, each after its type
-    and length (key_encoding_utils.serialize_entity_key); held against Feast on the first row."""
-    string = ValueType.STRING.value
-    head = struct.pack("<III", 1, string, len(name.encode())) + name.encode()
-    values = [value.encode() for value in column.to_pylist()]
-    keys = [b"".join((head, struct.pack("<II", string, len(v)), v)) for v in values]
-    if keys:
-        first = python_values_to_proto_values(np.array(column[:1].to_pylist()), ValueType.STRING)
-        feast = serialize_entity_key(EntityKeyProto(join_keys=[name], entity_values=first), 3)
-        if keys[0] != feast:
-            raise RuntimeError(f"entity key layout of Feast changed: {feast!r} != {keys[0]!r}")
-    return keys
 
 
 class _Batch:
@@ -160,9 +72,9 @@ def write_sqlite(store: SqliteOnlineStore, batch: _Batch) -> None:
     def as_stored(stamp: datetime) -> int:
         return adapt_datetime_epoch(to_naive_utc(stamp))  # what sqlite3 stores for Feast
 
-    events = _timestamps(batch.event, as_stored)
+    events = timestamps(batch.event, as_stored)
     created = (
-        _timestamps(batch.created, as_stored)
+        timestamps(batch.created, as_stored)
         if batch.created is not None
         else [None] * len(batch.keys)
     )
@@ -256,7 +168,7 @@ def write_redis(store: RedisOnlineStore, batch: _Batch) -> None:
         proto.FromDatetime(make_tzaware(stamp))
         return proto.seconds * 1_000_000_000 + proto.nanos, proto.SerializeToString()
 
-    events = _timestamps(batch.event, as_stored)
+    events = timestamps(batch.event, as_stored)
     rows = list(zip(*(c.values for c in batch.columns), strict=True))
     read, write = client.register_script(_READ), client.register_script(_WRITE)
     seen: dict[bytes, int] = {}
@@ -303,6 +215,7 @@ class BulkOutputNode(LocalOutputNode):
         table = self.get_single_table(context).data
         if writer is None or not view.online or table.num_rows == 0 or _is_odfv(view):
             return super().execute(context)
+        _validate_vector_field_lengths(table, view)  # Feast checks this before converting
         join_keys = {e.name: e.dtype.to_value_type() for e in view.entity_columns}
         writer(context.online_store, _Batch(table, view, join_keys, context.repo_config))
         output = ArrowTableValue(data=table)

@@ -1,4 +1,4 @@
-"""The bulk writer's encodings are Feast's, byte for byte (feature_repo/online_write.py)."""
+"""The bulk writer's encodings are Feast's, byte for byte (feature_repo/online_encode.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from feast.protos.feast.types.EntityKey_pb2 import EntityKey
 from feast.type_map import python_values_to_proto_values
 from feast.value_type import ValueType
 
-from feature_repo.online_write import encode_column, entity_keys
+from feature_repo.online_encode import encode_column, entity_keys
 
 CASES = [
     (pa.float32(), ValueType.FLOAT, [0.0, -0.0, 1e-5, -3.25, math.inf, -math.inf, math.nan, None]),
