@@ -30,10 +30,17 @@ _DICTIONARY = {ValueType.INT64, ValueType.INT32, ValueType.BOOL, ValueType.STRIN
 
 
 class Column:
-    """One feature column as the online store keeps it: serialized values and SQLite's text."""
+    """One feature column as the online store keeps it: serialized values and, computed when
+    first asked for (only SQLite keeps it), the text of each value."""
 
-    def __init__(self, values: list[bytes], texts: list[str | None]) -> None:
-        self.values, self.texts = values, texts
+    def __init__(self, values: list[bytes], texts: Callable[[], list[str | None]]) -> None:
+        self.values, self._texts, self._made = values, texts, None
+
+    @property
+    def texts(self) -> list[str | None]:
+        if self._made is None:
+            self._made = self._texts()
+        return self._made
 
 
 def encode_column(column: pa.ChunkedArray | pa.Array, value_type: ValueType) -> Column:
@@ -48,8 +55,9 @@ def encode_column(column: pa.ChunkedArray | pa.Array, value_type: ValueType) -> 
         distinct = _feast_column(encoded.dictionary.to_numpy(zero_copy_only=False), value_type)
         index = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
         values = np.array([*distinct.values, b""], dtype=object)[index].tolist()
-        texts = np.array([*distinct.texts, None], dtype=object)[index].tolist()
-        return Column(values, texts)
+        return Column(
+            values, lambda: np.array([*distinct.texts, None], dtype=object)[index].tolist()
+        )
     return _feast_column(column.to_numpy(zero_copy_only=False), value_type)
 
 
@@ -60,10 +68,17 @@ def _encode_fixed(column: pa.Array, tag: int, dtype: str) -> Column:
     packed[:, 0] = tag
     packed[:, 1:] = numbers.view(np.uint8).reshape(len(numbers), width - 1)
     values = packed.view(f"V{width}").ravel().tolist()  # one bytes object per row
-    # SQLite's value_text is str() of the value as the proto gives it back: a Python float.
-    texts = list(map(str, numbers.astype(np.float64).tolist()))
-    for row in np.flatnonzero(np.isnan(numbers)).tolist():
-        values[row], texts[row] = b"", None
+    missing = np.flatnonzero(np.isnan(numbers)).tolist()
+    for row in missing:
+        values[row] = b""
+
+    def texts() -> list[str | None]:
+        # SQLite's value_text: str() of the value as the proto gives it back, a Python float.
+        out: list[str | None] = list(map(str, numbers.astype(np.float64).tolist()))
+        for row in missing:
+            out[row] = None
+        return out
+
     return Column(values, texts)
 
 
@@ -71,7 +86,7 @@ def _feast_column(values: np.ndarray, value_type: ValueType) -> Column:
     protos = python_values_to_proto_values(values, value_type)
     return Column(
         [proto.SerializeToString() for proto in protos],
-        [extract_text_and_num(proto, False)[0] for proto in protos],
+        lambda: [extract_text_and_num(proto, False)[0] for proto in protos],
     )
 
 

@@ -16,8 +16,10 @@ it leaves equal to those Feast's own engine leaves (tests/integration/test_bulk_
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from functools import partial
+from itertools import chain
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +45,7 @@ from feature_repo.online_encode import encode_column, entity_keys, timestamps
 
 REDIS_CHUNK = 10_000  # entities per script call: bounds the memory of one round trip
 SQLITE_ENTITIES = 10  # entities per SQLite statement (more gained nothing measurable)
+SQLITE_CHUNK = 10_000  # entities encoded at a time (a multiple of SQLITE_ENTITIES)
 
 
 class _Batch:
@@ -61,40 +64,47 @@ class _Batch:
         self.created = table.column(created) if created else None
 
 
-def write_sqlite(store: SqliteOnlineStore, batch: _Batch) -> None:
+def write_sqlite(
+    store: SqliteOnlineStore, table: pa.Table, view, join_keys: dict[str, ValueType], config
+) -> None:
     """Upsert every value in one transaction, with the statement and columns Feast uses."""
-    config = batch.config
     conn = store._get_conn(config)
-    table = _table_id(
-        config.project, batch.view, config.registry.enable_online_feature_view_versioning
-    )
+    name = _table_id(config.project, view, config.registry.enable_online_feature_view_versioning)
+    # In key order, so each insert lands beside the previous one in Feast's two indexes.
+    keys = entity_keys(table, join_keys, config.entity_key_serialization_version)
+    table = table.take(np.argsort(_objects(keys), kind="stable"))
+    chunks = [table.slice(start, SQLITE_CHUNK) for start in range(0, len(table), SQLITE_CHUNK)]
+    prepare = partial(_sqlite_params, view=view, join_keys=join_keys, config=config)
+    names = [feature.name for feature in view.features]
+    statement = _sqlite_upsert(name, names, SQLITE_ENTITIES)
+    # A thread encodes the next chunk while SQLite, which lets go of the GIL, inserts this one.
+    with ThreadPoolExecutor(1) as pool, conn:
+        for grouped, tail in pool.map(prepare, chunks):
+            conn.executemany(statement, grouped)
+            if tail:
+                conn.execute(
+                    _sqlite_upsert(name, names, len(tail)), list(chain.from_iterable(tail))
+                )
+
+
+def _sqlite_params(table: pa.Table, view, join_keys, config) -> tuple[list[list], list[list]]:
+    """Statement parameters, SQLITE_ENTITIES entities per list, and the rest (one per entity):
+    each entity's key, stamps, then a value and a text per feature."""
+    batch = _Batch(table, view, join_keys, config)
 
     def as_stored(stamp: datetime) -> int:
         return adapt_datetime_epoch(to_naive_utc(stamp))  # what sqlite3 stores for Feast
 
     events = timestamps(batch.event, as_stored)
-    created = (
-        timestamps(batch.created, as_stored)
-        if batch.created is not None
-        else [None] * len(batch.keys)
-    )
-    # One row of statement parameters per entity: key, stamps, then value and text per feature.
-    # Built column-wise in NumPy (object cells: bytes stay bytes), in key order so each insert
-    # lands beside the previous one in Feast's two indexes.
+    created = timestamps(batch.created, as_stored) if batch.created is not None else None
+    # Built column-wise in NumPy (object cells: bytes stay bytes).
     grid = np.empty((len(batch.keys), 3 + 2 * len(batch.columns)), dtype=object)
-    for at, cells in enumerate([batch.keys, events, created]):
-        grid[:, at] = _objects(cells)
+    grid[:, 0], grid[:, 1], grid[:, 2] = _objects(batch.keys), _objects(events), created
     for at, column in enumerate(batch.columns):
         grid[:, 3 + 2 * at], grid[:, 4 + 2 * at] = _objects(column.values), _objects(column.texts)
-    params = grid[np.argsort(_objects(batch.keys), kind="stable")]
-    whole = len(params) // SQLITE_ENTITIES * SQLITE_ENTITIES
-    with conn:
-        if whole:
-            grouped = params[:whole].reshape(whole // SQLITE_ENTITIES, -1).tolist()
-            conn.executemany(_sqlite_upsert(table, batch.names, SQLITE_ENTITIES), grouped)
-        if whole < len(params):
-            tail = params[whole:]
-            conn.execute(_sqlite_upsert(table, batch.names, len(tail)), tail.ravel().tolist())
+    whole = len(grid) // SQLITE_ENTITIES * SQLITE_ENTITIES
+    grouped = grid[:whole].reshape(whole // SQLITE_ENTITIES, grid.shape[1] * SQLITE_ENTITIES)
+    return grouped.tolist(), grid[whole:].tolist()
 
 
 def _objects(cells: list) -> np.ndarray:
@@ -151,10 +161,12 @@ return #KEYS
 """
 
 
-def write_redis(store: RedisOnlineStore, batch: _Batch) -> None:
+def write_redis(
+    store: RedisOnlineStore, table: pa.Table, view, join_keys: dict[str, ValueType], config
+) -> None:
     """One hash per entity in Feast's layout; like Feast, an entity whose stored event time is
     as new or newer keeps its values (unless the store is configured with `skip_dedup`)."""
-    config = batch.config
+    batch = _Batch(table, view, join_keys, config)
     settings = config.online_store
     client = store._get_client(settings)
     view_name = _versioned_fv_name(batch.view, config)
@@ -217,7 +229,7 @@ class BulkOutputNode(LocalOutputNode):
             return super().execute(context)
         _validate_vector_field_lengths(table, view)  # Feast checks this before converting
         join_keys = {e.name: e.dtype.to_value_type() for e in view.entity_columns}
-        writer(context.online_store, _Batch(table, view, join_keys, context.repo_config))
+        writer(context.online_store, table, view, join_keys, context.repo_config)
         output = ArrowTableValue(data=table)
         context.node_outputs[self.name] = output
         if view.offline:  # as Feast's node does after its online write
@@ -235,7 +247,7 @@ def _is_odfv(view) -> bool:
     )
 
 
-def _writer(online_store, config) -> Callable[[Any, _Batch], None] | None:
+def _writer(online_store, config) -> Callable[..., None] | None:
     """The bulk writer for this store and configuration, or None to leave it to Feast."""
     settings = config.online_store
     if isinstance(online_store, SqliteOnlineStore):

@@ -20,13 +20,14 @@ from feast import FeatureStore, RepoConfig
 from engageflow import lake
 from engageflow.lake import day_bounds
 from engageflow.settings import Settings
+from feature_repo import online_write
 from feature_repo.apply import apply_if_changed
 from feature_repo.sources import AREA
 from feature_repo.store import BATCH_ENGINE, REPO_DIR, materialized_through, store_yaml
 from feature_repo.tables import KEY, VIEWS, feature_names, table_schemas
 
 DAYS = [date(2026, 1, 1), date(2026, 1, 2)]
-KEYS = 5
+KEYS = 23  # two full SQLite statements of 10 entities and a tail of 3 (or 2, on day 2)
 EDGE = {
     pa.int64(): [0, -1, 2**40, None, 7],
     pa.float32(): [0.0, -0.0, float("nan"), None, math.inf],
@@ -122,8 +123,13 @@ def intervals(store: FeatureStore) -> dict[str, list]:
     }
 
 
-def test_bulk_write_leaves_the_store_as_feasts_own_engine(pair: tuple[Settings, Settings]) -> None:
+def test_bulk_write_leaves_the_store_as_feasts_own_engine(
+    pair: tuple[Settings, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bulk, feast = pair
+    # Chunks of 10 entities, so the writes cross chunk boundaries as 100k entities do.
+    monkeypatch.setattr(online_write, "SQLITE_CHUNK", 10)
+    monkeypatch.setattr(online_write, "REDIS_CHUNK", 10)
     ours, theirs = materialized(bulk, BATCH_ENGINE), materialized(feast, "local")
     assert type(ours._get_provider().batch_engine).__name__ == "BulkLocalComputeEngine"
     assert type(theirs._get_provider().batch_engine).__name__ == "LocalComputeEngine"
