@@ -27,6 +27,8 @@ from feature_repo.compat import (
 )
 
 REPO_DIR = Path(__file__).resolve().parent
+# Feast's local engine with a bulk online write (online_write.py); "local" is Feast's own.
+BATCH_ENGINE = "feature_repo.online_write.BulkLocalComputeEngine"
 COMMITTED_YAML = REPO_DIR / "feature_store.yaml"  # the embedded defaults, for the plain CLI
 YAML_ENV = "FEAST_FS_YAML_FILE_PATH"  # Feast's own: the CLI reads this file instead
 GENERATED_HEADER = (
@@ -80,6 +82,7 @@ def store_yaml(settings: Settings, offline_store: str | None = None) -> dict[str
         "registry": registry_config(settings),
         "offline_store": offline,
         "online_store": online_store_config(settings),
+        "batch_engine": BATCH_ENGINE,
         "entity_key_serialization_version": 3,
     }
 
