@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -88,7 +88,7 @@ def candidates(
     test: pd.DataFrame, items: np.ndarray, negatives: int, rng: np.random.Generator
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Per test user with a good rating: (candidate items, relevance) - their rated items and
-    `negatives` random others."""
+    `negatives` random others, in random order."""
     out = {}
     for user, rows in test.groupby("user"):
         good = (rows["rating"] >= 4).to_numpy()
@@ -97,10 +97,11 @@ def candidates(
         rated = rows["item"].astype(str).to_numpy()
         others = np.setdiff1d(items, rated)
         drawn = rng.choice(others, size=min(negatives, len(others)), replace=False)
-        out[str(user)] = (
-            [*rated, *drawn],
-            np.concatenate([good.astype(float), np.zeros(len(drawn))]),
-        )
+        # Shuffled: ties (a constant scorer, an unknown user) must not favour the rated items.
+        order = rng.permutation(len(rated) + len(drawn))
+        items = np.concatenate([rated, drawn])[order]
+        relevance = np.concatenate([good.astype(float), np.zeros(len(drawn))])[order]
+        out[str(user)] = (items.tolist(), relevance)
     return out
 
 
@@ -158,10 +159,86 @@ def bootstrap(values: np.ndarray, rng: np.random.Generator) -> tuple[float, floa
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
+def platform_rankings(
+    folder: Path,
+    train_rows: pd.DataFrame,
+    movies: pd.DataFrame,
+    cands: dict,
+    seed: int,
+    service: str | None = None,
+) -> tuple[dict, dict, dict]:
+    """Import the train period, backfill, train and gate on defaults, serve, and rank each
+    test user's candidates over HTTP: (scores per user, policy per user, the gate's result)."""
+    settings = Settings(data_dir=folder / "data", seed=seed)
+    if service:
+        settings.training.feature_service = service
+    # Serving only: rank every candidate (k up to the candidate count) and never explore.
+    settings.serving.port, settings.serving.epsilon, settings.serving.max_k = free_port(), 0.0, 1000
+    train_rows.to_csv(folder / "ratings.csv", index=False)
+    movies.to_csv(folder / "movies.csv", index=False)
+    ratings = ColumnMapping(user="user", item="item", timestamp="timestamp", rating="rating")
+    import_events(settings, folder / "ratings.csv", ratings)
+    genres = CatalogMapping("item", topic="genres", topic_separator=" ")
+    import_items(settings, folder / "movies.csv", genres)
+    days = list(lake.partition_days(settings.root, "landing", "events"))
+    backfill(settings, days)
+    trained = run_all(settings, days[-1])
+    materialize_days(settings, days)
+    pseudonyms = dict(
+        zip(cands, pseudonymize(np.array(list(cands)), load_key(settings)), strict=True)
+    )
+    at = pd.Timestamp(days[-1] + timedelta(days=1), tz="UTC").timestamp()
+    served, policies = {}, {}
+    server = ServiceProcess(settings, folder / "serve.log").start()
+    try:
+        server.wait_ready(probe="/livez")
+        with httpx.Client(timeout=30) as client:
+            for user, (items, _) in cands.items():
+                body = {
+                    "user_id": pseudonyms[user],
+                    "candidates": items,
+                    "k": len(items),
+                    "context": {"request_ts": at},
+                }
+                reply = client.post(f"{server.url}/rank", json=body, headers=server.headers)
+                reply.raise_for_status()
+                got = reply.json()
+                rank = {item["item_id"]: -item["position"] for item in got["items"]}
+                served[user] = np.array([rank[i] for i in items], dtype=float)
+                policies[user] = got["policy"]
+    finally:
+        server.stop()
+    return served, policies, trained
+
+
+def table(per_user: dict[str, dict], users: list[str], seed: int) -> list[list[str]]:
+    """Each ranker's mean metrics with bootstrap intervals, and the served ranker's paired
+    NDCG@10 difference to it."""
+    rows = []
+    for name in per_user:
+        row = [name]
+        for metric in ("ndcg_at_10", "map_at_10", "mrr", "gauc"):
+            values = np.array([per_user[name][u][metric] for u in users])
+            low, high = bootstrap(values, np.random.default_rng(seed))
+            row.append(f"{values.mean():.4f} [{low:.4f}, {high:.4f}]")
+        if name == "served":
+            rows.append([*row, ""])
+            continue
+        diff = np.array(
+            [per_user["served"][u]["ndcg_at_10"] - per_user[name][u]["ndcg_at_10"] for u in users]
+        )
+        low, high = bootstrap(diff, np.random.default_rng(seed))
+        rows.append([*row, f"{diff.mean():+.4f} [{low:+.4f}, {high:+.4f}]"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--negatives", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--feature-service", default=None, help="train on this FeatureService (default: settings)"
+    )
     args = parser.parse_args()
     started = load_average()
     ratings, movies = read_movielens(fetch_wheel())
@@ -170,86 +247,29 @@ def main() -> None:
     train_rows = ratings[ratings["timestamp"] < test_from]
     test_rows = ratings[ratings["timestamp"] >= test_from]
     rng = np.random.default_rng(args.seed)
+    cands = candidates(test_rows, movies["item"].astype(str).unique(), args.negatives, rng)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        settings = Settings(data_dir=folder / "data", seed=args.seed)
-        settings.serving.port, settings.serving.epsilon = free_port(), 0.0
-        train_rows.to_csv(folder / "ratings.csv", index=False)
-        movies.to_csv(folder / "movies.csv", index=False)
-        import_events(
-            settings,
-            folder / "ratings.csv",
-            ColumnMapping(user="user", item="item", timestamp="timestamp", rating="rating"),
+        served, policies, trained = platform_rankings(
+            Path(tmp), train_rows, movies, cands, args.seed, args.feature_service
         )
-        import_items(
-            settings,
-            folder / "movies.csv",
-            CatalogMapping("item", topic="genres", topic_separator=" "),
-        )
-        days = list(lake.partition_days(settings.root, "landing", "events"))
-        backfill(settings, days)
-        trained = run_all(settings, days[-1])
-        materialize_days(settings, days)
-        key = load_key(settings)
-        cands = candidates(test_rows, movies["item"].astype(str).unique(), args.negatives, rng)
-        pseudonyms = dict(zip(cands, pseudonymize(np.array(list(cands)), key), strict=True))
-        seen = set(train_rows["user"].astype(str))
-        server = ServiceProcess(settings, folder / "serve.log").start()
-        served, policies = {}, {}
-        try:
-            server.wait_ready(probe="/livez")
-            with httpx.Client(timeout=30) as client:
-                for user, (items, _) in cands.items():
-                    body = {
-                        "user_id": pseudonyms[user],
-                        "candidates": items,
-                        "k": len(items),
-                        "context": {"request_ts": test_from},
-                    }
-                    reply = client.post(f"{server.url}/rank", json=body, headers=server.headers)
-                    reply.raise_for_status()
-                    got = reply.json()
-                    rank = {item["item_id"]: -item["position"] for item in got["items"]}
-                    served[user] = np.array([rank[i] for i in items], dtype=float)
-                    policies[user] = got["policy"]
-        finally:
-            server.stop()
-    models = baseline_scores(train_rows, args.seed)
-    per_user = {"served": {}}
-    for name, model in models.items():
+    per_user = {"served": {u: metrics(cands[u][1], s) for u, s in served.items()}}
+    for name, model in baseline_scores(train_rows, args.seed).items():
         per_user[name] = {
             u: metrics(rel, score_baseline(name, model, u, items))
             for u, (items, rel) in cands.items()
         }
-    per_user["served"] = {u: metrics(cands[u][1], s) for u, s in served.items()}
     users = list(cands)
-    table_rows = []
-    for name in ("served", *models):
-        row = [name]
-        for metric in ("ndcg_at_10", "map_at_10", "mrr", "gauc"):
-            values = np.array([per_user[name][u][metric] for u in users])
-            low, high = bootstrap(values, np.random.default_rng(args.seed))
-            row.append(f"{values.mean():.4f} [{low:.4f}, {high:.4f}]")
-        if name != "served":
-            diff = np.array(
-                [
-                    per_user["served"][u]["ndcg_at_10"] - per_user[name][u]["ndcg_at_10"]
-                    for u in users
-                ]
-            )
-            low, high = bootstrap(diff, np.random.default_rng(args.seed))
-            row.append(f"{diff.mean():+.4f} [{low:+.4f}, {high:+.4f}]")
-        else:
-            row.append("")
-        table_rows.append(row)
+    seen = set(train_rows["user"].astype(str))
     returning = [u for u in users if u in seen]
     fallback = sum(policies[u] == "fallback" for u in returning) / max(len(returning), 1)
+    service = f" --feature-service {args.feature_service}" if args.feature_service else ""
     path = write_results(
-        "real_log",
-        "Real log: MovieLens 100k through the served path, on defaults",
-        f"python -m benchmarks.real_log --negatives {args.negatives} --seed {args.seed}",
+        f"real_log_{args.feature_service}" if args.feature_service else "real_log",
+        "Real log: MovieLens 100k through the served path, on defaults"
+        + (f" but the {args.feature_service} FeatureService" if service else ""),
+        f"python -m benchmarks.real_log --negatives {args.negatives} --seed {args.seed}{service}",
         ["ranker", "NDCG@10", "MAP@10", "MRR", "GAUC", "served - this, NDCG@10"],
-        table_rows,
+        table(per_user, users, args.seed),
         notes=(
             f"{len(ratings):,} ratings, {ratings['user'].nunique():,} users, "
             f"{ratings['item'].nunique():,} films; test period from {first_test} "
@@ -258,7 +278,8 @@ def main() -> None:
             f"{pd.Series(policies).value_counts().to_dict()}; fallback share of returning "
             f"users {fallback:.1%}. The gate on the platform's own last days: "
             f"{'passed' if trained['passed'] else 'refused'} ({'; '.join(trained['reasons'])}). "
-            f"Intervals: {BOOTSTRAP} bootstrap draws over users (95%)."
+            f"Intervals: {BOOTSTRAP} bootstrap draws over users (95%). Candidates: the items a "
+            f"user rated in the test period and {args.negatives} random others."
         ),
         load_before=started,
     )
