@@ -15,11 +15,17 @@ def is_ranking(objective: str) -> bool:
     return objective.startswith("rank:")
 
 
-def by_group(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """`frame` sorted by ranking group (stable) and its query ids, as ranking objectives want."""
+def group_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The row order that sorts `frame` by ranking group (stable), and the sorted query ids."""
     codes = frame[GROUP].to_numpy()
     order = np.argsort(codes, kind="stable")
-    return frame.iloc[order], codes[order]
+    return order, codes[order]
+
+
+def by_group(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """`frame` sorted by ranking group (stable) and its query ids, as ranking objectives want."""
+    order, qid = group_order(frame)
+    return frame.iloc[order], qid
 
 
 def cut_at_best(booster: xgb.Booster) -> tuple[xgb.Booster, int, float]:

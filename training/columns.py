@@ -32,11 +32,25 @@ def feature_columns(frame: pd.DataFrame) -> list[str]:
     return [column for column in frame.columns if column not in reserved]
 
 
-def check_frame(frame: pd.DataFrame, features: list[str], where: str) -> None:
-    """Fail with what is wrong when a split cannot be trained or evaluated on."""
-    missing = [c for c in [*META_COLUMNS, GROUP, *features] if c not in frame.columns]
+def fit_columns(features: list[str]) -> list[str]:
+    """The columns a fit reads: label, ranking group and features (training/train.py)."""
+    return [LABEL, GROUP, *features]
+
+
+def check_columns(columns: list[str], required: list[str], where: str) -> None:
+    """Fail naming the columns of `required` that `columns` lacks."""
+    missing = [c for c in required if c not in columns]
     if missing:
         raise DataError(f"{where}: missing columns {missing}; the dataset step must add them")
+
+
+def check_frame(
+    frame: pd.DataFrame, features: list[str], where: str, required: list[str] | None = None
+) -> None:
+    """Fail with what is wrong when a split cannot be trained or evaluated on; `required`:
+    the columns it must hold besides `features` (default: every meta column and the group)."""
+    required = [*META_COLUMNS, GROUP] if required is None else required
+    check_columns(list(frame.columns), [*required, *features], where)
     if frame.empty:
         raise DataError(f"{where}: no rows; check the window's days were ingested")
     positives = int(frame[LABEL].sum())

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from engageflow import lake
 from engageflow.aliases import CHALLENGER, CHAMPION, move_alias
@@ -38,7 +39,14 @@ from engageflow.scoring import predict
 from engageflow.settings import Settings
 from training import baselines, groups, metrics, plots
 from training.boosting import is_ranking
-from training.columns import GROUP, LABEL, TRUTH_COLUMN
+from training.columns import (
+    GROUP,
+    LABEL,
+    META_COLUMNS,
+    TRUTH_COLUMN,
+    check_columns,
+    fit_columns,
+)
 from training.dataset import training_frame
 from training.evaluate import Scores, comparison_table, evaluate_scores, tiebreak
 from training.gate import decide
@@ -131,11 +139,20 @@ def _frame(dataset: dict[str, Any], split: str) -> pd.DataFrame:
     return pd.read_parquet(dataset["paths"][split])
 
 
+def _fit_frame(dataset: dict[str, Any], split: str, where: str) -> pd.DataFrame:
+    """The columns a fit reads of a split; the rest of the frame contract is checked on the
+    file's schema, so the text columns (a third of the read time) are never decoded."""
+    path = dataset["paths"][split]
+    required = [*META_COLUMNS, GROUP, *dataset["features"]]
+    check_columns(pq.read_schema(path).names, required, where)
+    return pd.read_parquet(path, columns=fit_columns(dataset["features"]))
+
+
 def fit_model(settings: Settings, dataset: dict[str, Any]) -> dict[str, Any]:
     """Train on the train split, early-stop on validation; the booster is saved as JSON."""
     trained = train_model(
-        _frame(dataset, "train"),
-        _frame(dataset, "validation"),
+        _fit_frame(dataset, "train", "train window"),
+        _fit_frame(dataset, "validation", "validation window"),
         dataset["features"],
         settings.training,
         seed_of(settings),

@@ -21,8 +21,8 @@ import pandas as pd
 import xgboost as xgb
 
 from engageflow.settings import TrainingConfig
-from training.boosting import by_group, cut_at_best, is_ranking
-from training.columns import LABEL, check_frame
+from training.boosting import cut_at_best, group_order, is_ranking
+from training.columns import LABEL, check_frame, fit_columns
 
 SEARCH_SPACE: dict[str, list[Any]] = {
     "max_depth": [3, 4, 6, 8],
@@ -52,10 +52,29 @@ class Trained:
 
 def matrix(frame: pd.DataFrame, features: list[str], objective: str) -> xgb.DMatrix:
     """A DMatrix of the features and label; for ranking objectives sorted by group (qid)."""
-    if is_ranking(objective):
-        frame, qid = by_group(frame)
-        return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32), qid=qid)
-    return xgb.DMatrix(frame[features], label=frame[LABEL].astype(np.float32))
+    data, typed = feature_data(frame, features)
+    label = frame[LABEL].to_numpy(dtype=np.float32)
+    if not is_ranking(objective):
+        return xgb.DMatrix(data, label=label, **typed)
+    order, qid = group_order(frame)
+    rows = data[order] if isinstance(data, np.ndarray) else data.iloc[order]
+    return xgb.DMatrix(rows, label=label[order], qid=qid, **typed)
+
+
+def feature_data(
+    frame: pd.DataFrame, features: list[str]
+) -> tuple[np.ndarray | pd.DataFrame, dict[str, Any]]:
+    """The features for a DMatrix, and the names and types to give it with them.
+
+    Float columns go in as one float32 array typed "float", as XGBoost types them from pandas:
+    the same matrix and trees, without XGBoost's per-column pandas conversion (about twice the
+    time on 1M rows). Any other dtype keeps the pandas path, which knows how to type it.
+    """
+    dtypes = [frame[name].dtype for name in features]
+    if all(isinstance(dtype, np.dtype) and dtype.kind == "f" for dtype in dtypes):
+        array = frame[features].to_numpy(dtype=np.float32)
+        return array, {"feature_names": list(features), "feature_types": ["float"] * len(features)}
+    return frame[features], {}
 
 
 def base_params(config: TrainingConfig, seed: int, positive_rate: float) -> tuple[dict, str]:
@@ -161,8 +180,10 @@ def train_model(
 ) -> Trained:
     """Fit on the train window, stop early on the validation window, search if budgeted; then
     refit the chosen params and tree count on both windows when `config.refit`."""
-    check_frame(train, features, "train window")
-    check_frame(valid, features, "validation window")
+    # Only what a fit reads: the pipeline checks the rest of the frame contract on the files.
+    required = fit_columns([])
+    check_frame(train, features, "train window", required)
+    check_frame(valid, features, "validation window", required)
     started = time.perf_counter()
     positive_rate = float(train[LABEL].mean())
     params, imbalance = base_params(config, seed, positive_rate)
@@ -185,7 +206,9 @@ def train_model(
         booster, iteration, score, chosen = best
         refit_rows = None
         if config.refit:
-            both = pd.concat([train, valid], ignore_index=True)
+            # Only the columns a fit reads: a wide frame's text columns would be copied for nothing.
+            columns = fit_columns(features)
+            both = pd.concat([train[columns], valid[columns]], ignore_index=True)
             booster = runner.fit_rounds(
                 runner.matrix(both, features, config.objective), chosen, iteration + 1
             )

@@ -8,6 +8,7 @@ from engageflow.scoring import predict
 from engageflow.settings import TrainingConfig
 from tests.unit.synthetic import FEATURES, impressions
 from training import metrics
+from training.columns import GROUP
 from training.distributed import group_bounds
 from training.train import matrix, train_model
 
@@ -92,3 +93,75 @@ def test_the_kept_model_is_refit_on_train_and_validation() -> None:
     # ... then exactly that many trees on both windows, not the train-only booster.
     np.testing.assert_array_equal(predict(refit.booster, TEST), predict(by_hand, TEST))
     assert not np.array_equal(predict(refit.booster, TEST), predict(kept.booster, TEST))
+
+
+def _pandas_matrix(frame, features: list[str], objective: str):
+    """The matrix as it was built before the array path: from pandas, sorted by group."""
+    import xgboost as xgb
+
+    label = frame["good"].astype(np.float32)
+    if not objective.startswith("rank:"):
+        return xgb.DMatrix(frame[features], label=label)
+    order = np.argsort(frame[GROUP].to_numpy(), kind="stable")
+    qid = frame[GROUP].to_numpy()[order]
+    return xgb.DMatrix(frame.iloc[order][features], label=label.iloc[order], qid=qid)
+
+
+@pytest.mark.parametrize("objective", ["binary:logistic", "rank:pairwise"])
+@pytest.mark.parametrize("extra", ["float32", "int", "bool"])
+def test_the_matrix_gives_the_trees_pandas_gave(objective: str, extra: str) -> None:
+    import xgboost as xgb
+
+    rng = np.random.default_rng(4)
+    frame = TRAIN.sample(frac=1.0, random_state=1)  # requests interleaved
+    frame["signal"] = frame["signal"].where(rng.random(len(frame)) > 0.2)  # NaN: missing
+    frame["noise"] = frame["noise"].astype(np.float32)
+    frame["extra"] = {
+        "float32": rng.normal(size=len(frame)).astype(np.float32),
+        "int": rng.integers(0, 4, len(frame)),  # not float: the pandas path types it "int"
+        "bool": rng.random(len(frame)) > 0.5,
+    }[extra]
+    features = [*FEATURES, "extra"]
+    fast, before = matrix(frame, features, objective), _pandas_matrix(frame, features, objective)
+    assert fast.feature_names == before.feature_names
+    assert fast.feature_types == before.feature_types
+    np.testing.assert_array_equal(fast.get_label(), before.get_label())
+    params = {"objective": objective, "tree_method": "hist", "seed": 5, "nthread": 1}
+    params |= {"subsample": 0.8, "colsample_bytree": 0.8}
+    trained = [xgb.train(params, data, num_boost_round=15) for data in (fast, before)]
+    assert trained[0].save_raw("json") == trained[1].save_raw("json")  # the same trees
+
+
+def test_a_categorical_feature_keeps_the_pandas_path_and_its_refusal() -> None:
+    import pandas as pd
+
+    frame = TRAIN.assign(extra=pd.Categorical(np.where(TRAIN["noise"] > 0, "a", "b")))
+    with pytest.raises(ValueError, match="enable_categorical"):
+        matrix(frame, [*FEATURES, "extra"], "binary:logistic")
+
+
+def test_the_pipeline_fit_reads_what_it_needs_and_checks_the_rest(tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import xgboost as xgb
+
+    from engageflow.settings import Settings
+    from training.pipeline import fit_model
+
+    def dataset(drop: list[str]) -> dict:
+        paths = {}
+        for split, frame in (("train", TRAIN), ("validation", VALID)):
+            path = tmp_path / f"{split}-{len(drop)}.parquet"
+            pq.write_table(pa.Table.from_pandas(frame.drop(columns=drop)), path)
+            paths[split] = str(path)
+        return {"paths": paths, "features": FEATURES, "run": f"2026-01-09/run-{len(drop)}"}
+
+    settings = Settings(
+        data_dir=tmp_path, training={"num_boost_round": 30, "early_stopping_rounds": 5}
+    )
+    model = fit_model(settings, dataset([]))
+    by_hand = train_model(TRAIN, VALID, FEATURES, settings.training, seed=settings.seed)
+    booster = xgb.Booster(model_file=model["model_path"])
+    np.testing.assert_array_equal(predict(booster, TEST), predict(by_hand.booster, TEST))
+    with pytest.raises(DataError, match="train window: missing columns \\['policy'\\]"):
+        fit_model(settings, dataset(["policy"]))
