@@ -22,7 +22,7 @@ import xgboost as xgb
 
 from engageflow.settings import TrainingConfig
 from training.boosting import cut_at_best, group_order, is_ranking
-from training.columns import LABEL, check_frame, fit_columns
+from training.columns import GROUP, LABEL, check_frame, fit_columns
 
 SEARCH_SPACE: dict[str, list[Any]] = {
     "max_depth": [3, 4, 6, 8],
@@ -206,9 +206,7 @@ def train_model(
         booster, iteration, score, chosen = best
         refit_rows = None
         if config.refit:
-            # Only the columns a fit reads: a wide frame's text columns would be copied for nothing.
-            columns = fit_columns(features)
-            both = pd.concat([train[columns], valid[columns]], ignore_index=True)
+            both = refit_frame(train, valid, fit_columns(features))
             booster = runner.fit_rounds(
                 runner.matrix(both, features, config.objective), chosen, iteration + 1
             )
@@ -244,3 +242,11 @@ def search_candidates(
         drawn = {key: values[rng.integers(len(values))] for key, values in SEARCH_SPACE.items()}
         draws.append({**params, **drawn})
     return draws
+
+
+def refit_frame(train: pd.DataFrame, valid: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Train then validation rows, only the `columns` a fit reads (a wide frame's text columns
+    would be copied for nothing); validation's groups numbered after train's, since each split
+    numbers its own from 0 and group k of both would otherwise be one ranking query."""
+    later = valid[columns].assign(**{GROUP: valid[GROUP] + train[GROUP].max() + 1})
+    return pd.concat([train[columns], later], ignore_index=True)

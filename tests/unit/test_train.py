@@ -165,3 +165,15 @@ def test_the_pipeline_fit_reads_what_it_needs_and_checks_the_rest(tmp_path) -> N
     np.testing.assert_array_equal(predict(booster, TEST), predict(by_hand.booster, TEST))
     with pytest.raises(DataError, match="train window: missing columns \\['policy'\\]"):
         fit_model(settings, dataset(["policy"]))
+
+
+def test_the_refit_keeps_train_and_validation_groups_apart() -> None:
+    from tests.unit.synthetic import FEATURES, impressions
+    from training.columns import GROUP, fit_columns
+    from training.train import refit_frame
+
+    train, valid = impressions(30, 5, seed=1), impressions(20, 5, seed=2)
+    both = refit_frame(train, valid, fit_columns(FEATURES))
+    assert list(both.columns) == fit_columns(FEATURES) and len(both) == 250
+    assert both[GROUP].nunique() == train[GROUP].nunique() + valid[GROUP].nunique()
+    assert (both[GROUP].iloc[150:].to_numpy() > train[GROUP].max()).all()
