@@ -235,6 +235,9 @@ class TrainingConfig(Section):
     # A sparse log's test and validation windows widen back from test_days / validation_days
     # until each holds min_rankable_groups such groups, up to this many days (training/sizing.py).
     max_eval_days: int = Field(default=28, ge=1)
+    # A log that records only engagements (ratings: every impression clicked) gets this many
+    # unengaged catalog items per impression as negatives (training/negatives.py).
+    sampled_negatives: int = Field(default=4, ge=0)
     # Promotion gate: paired bootstrap (by request) of challenger minus champion.
     # AUC within each slate position: the logged order is the champion's, and engagement falls
     # with position, so a ranking metric on logged slates credits the champion for where it put

@@ -19,6 +19,7 @@ from engageflow.labels import IMPRESSION_KEY, impression_labels
 from engageflow.settings import Settings
 from feature_repo.historical import join_features, service_features
 from training.columns import META_COLUMNS, TRUTH_COLUMN
+from training.negatives import records_only_engagements, with_sampled_negatives
 
 # Request ids are the service's random UUIDs: ordering ties by them gave every replay of the
 # same seed another row order, and XGBoost's row subsampling another model (a user can hold
@@ -40,6 +41,16 @@ def labelled_impressions(settings: Settings, day: date, with_truth: bool) -> pd.
     return frame
 
 
+def _with_negatives(settings: Settings, day: date, impressions: pd.DataFrame) -> pd.DataFrame:
+    """The day's impressions, plus sampled negatives when the log records only engagements."""
+    if not records_only_engagements(impressions):
+        return impressions
+    catalog = lake.read_partition(settings.root, "lake", "items", day)
+    ids = np.asarray(catalog.column("item_id").to_pylist() if catalog is not None else [])
+    seed = settings.seed * 100_003 + day.toordinal()  # a replay samples the same items
+    return with_sampled_negatives(impressions, ids, settings.training.sampled_negatives, seed)
+
+
 def training_frame(
     settings: Settings,
     days: list[date],
@@ -56,7 +67,11 @@ def training_frame(
 
     store = feature_store(settings)
     impressions = pd.concat(
-        [labelled_impressions(settings, day, with_truth) for day in days], ignore_index=True
+        [
+            _with_negatives(settings, day, labelled_impressions(settings, day, with_truth))
+            for day in days
+        ],
+        ignore_index=True,
     ).sort_values(TRAINING_ORDER, kind="stable")
     frame = join_features(store, impressions, service_name)
     features = service_features(store, service_name)

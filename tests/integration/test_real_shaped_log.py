@@ -50,6 +50,9 @@ def test_a_ratings_export_imports_backfills_and_trains_on_defaults(
     assert len(window.test) > 1 and window.test_end == days[-1]
     test = pd.read_parquet(next(settings.root.glob("training/*/*/test.parquet")))
     assert test["ts"].min().date() == window.test_start
+    # A ratings log records only engagements: each rating got sampled unrated items beside it.
+    rated = sum(len(lake.read_partition(settings.root, "lake", "events", d)) for d in window.test)
+    assert len(test) > 2 * rated / 3  # 3 events a rating at most: impression, click, like/hide
     assert not any("cannot judge" in reason for reason in done["reasons"]), done["reasons"]
 
     # Every user ever seen keeps a long-horizon row, however long ago they rated.
