@@ -38,9 +38,11 @@ def machine_note(load_before: float | None) -> str:
         if load_before is not None
         else f"{now:.1f}"
     )
+    busy = max(now, load_before or 0.0) > cores()
+    shared = "other work shared the cores" if busy else "the cores were not oversubscribed"
+    above = "above" if busy else "at most"
     return (
-        f"Measured on {cores()} cores; 1-minute load average {load} (above {cores()}, other "
-        "work shared the cores)."
+        f"Measured on {cores()} cores; 1-minute load average {load} ({above} {cores()}, {shared})."
     )
 
 

@@ -83,7 +83,10 @@ class RankResponse(BaseModel):
     user_id: str
     policy: Policy
     model_version: NullableStr = Field(description="null when the fallback served")
-    reason: str = Field(description="why this policy served, e.g. 'champion v3', 'unknown user'")
+    reason: str = Field(
+        description="why this policy served, e.g. 'champion v3', "
+        "'champion v3 (new user: no online row)', 'feature store unavailable: ...'"
+    )
     items: list[RankedItem]
 
 

@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 TITLE = "engageflow ranker"
 DESCRIPTION = """\
 Ranks candidate items for a user with the engagement model MLflow calls `champion` (or, for the
-canary's share of users, the `challenger`), on features read from Feast's online store. Unknown
-users and missing features get the popularity fallback; every served slate is logged with its
-propensities for off-policy evaluation.
+canary's share of users, the `challenger`), on features read from Feast's online store. A new
+user is scored on missing user features; an unreachable store or no model gets the popularity
+fallback; every served slate is logged with its propensities for off-policy evaluation.
 
 `POST /rank` takes a pseudonymous `user_id` and up to 1000 `candidates`; `GET /models` says
 which model versions and FeatureServices this worker serves."""

@@ -96,7 +96,7 @@ def import_items(
         seen = items["item_id"].map(first)
         dated_by_events = int(seen.notna().sum())
         items["created_at"] = seen.fillna(pd.Timestamp(lake.day_bounds(days[0])[0]))
-    items["topic"] = _topics(settings.root, path, frame, mapping)
+    items["topic"], codes = _topics(settings.root, path, frame, mapping)
     creators = frame[mapping.creator].str.strip() if mapping.creator else None
     if creators is not None:
         fail_at(path, frame, creators.isna() | (creators == ""), mapping.creator, "creator empty")
@@ -112,6 +112,10 @@ def import_items(
         bad = items["duration_seconds"].to_numpy() <= 0
         fail_at(path, frame, pd.Series(bad, index=frame.index), mapping.duration, "not > 0")
     table = schema.conform(pa.Table.from_pandas(items, preserve_index=False), schema.ITEMS, "")
+    if codes:  # after every check: a refused catalog changes nothing
+        lake.write_text_atomic(
+            json.dumps(codes, indent=1, ensure_ascii=False), _codes(settings.root)
+        )
     files = land_days(settings.root, "items", source_tag(path), snapshots(table, days))
     return ImportedItems(len(items), days, files, dated_by_events)
 
@@ -140,10 +144,13 @@ def first_seen(root: Path, days: list[date]) -> dict[str, pd.Timestamp]:
     return first
 
 
-def _topics(root: Path, path: Path, frame: pd.DataFrame, mapping: CatalogMapping) -> np.ndarray:
-    """Integer topics: given as integers >= 0, or text coded through `topics.json`."""
+def _topics(
+    root: Path, path: Path, frame: pd.DataFrame, mapping: CatalogMapping
+) -> tuple[np.ndarray, dict[str, int] | None]:
+    """Integer topics: given as integers >= 0, or text coded through `topics.json` (then the
+    codes to save, old and new)."""
     if not mapping.topic:
-        return np.zeros(len(frame), dtype=np.int16)
+        return np.zeros(len(frame), dtype=np.int16), None
     raw = frame[mapping.topic].str.strip()
     fail_at(path, frame, raw.isna() | (raw == ""), mapping.topic, "topic is empty")
     if mapping.topic_separator:
@@ -152,19 +159,23 @@ def _topics(root: Path, path: Path, frame: pd.DataFrame, mapping: CatalogMapping
     if given.notna().all():
         whole = (given >= 0) & (given == given.round()) & (given < 2**15)
         fail_at(path, frame, ~whole, mapping.topic, "a numeric topic must be an integer >= 0")
-        return given.to_numpy(dtype=np.int16)
+        return given.to_numpy(dtype=np.int16), None
     codes = topic_codes(root, sorted(set(raw)))
-    return raw.map(codes).to_numpy(dtype=np.int16)
+    return raw.map(codes).to_numpy(dtype=np.int16), codes
 
 
 def topic_codes(root: Path, names: list[str]) -> dict[str, int]:
-    """Codes for text topics: those already in `landing/items/topics.json`, new ones appended."""
-    where = root / "landing" / "items" / "topics.json"
+    """Codes for text topics: those already in `landing/items/topics.json`, new ones appended
+    (not saved here)."""
+    where = _codes(root)
     codes: dict[str, int] = json.loads(where.read_text()) if where.exists() else {}
     for name in names:
         codes.setdefault(name, len(codes))
-    lake.write_text_atomic(json.dumps(codes, indent=1, ensure_ascii=False), where)
     return codes
+
+
+def _codes(root: Path) -> Path:
+    return root / "landing" / "items" / "topics.json"
 
 
 def snapshots(items: pa.Table, days: list[date]) -> dict[date, pa.Table]:

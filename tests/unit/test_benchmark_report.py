@@ -27,3 +27,14 @@ def test_a_table_ends_with_the_measured_cores_and_load(tmp_path, monkeypatch) ->
         "| 1 |\n\nMeasured on 3 cores; 1-minute load average 4.3 (above 3, other work shared "
         "the cores).\n"
     )
+
+
+def test_a_quiet_run_is_not_called_busy(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(report, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(report, "cores", lambda: 2)
+    monkeypatch.setattr(report, "load_average", lambda: 1.3)
+    text = report.write_results("q", "Q", "python -m q", ["a"], [[1]], load_before=0.4).read_text()
+    assert text.endswith(
+        "load average 0.4 at the start, 1.3 at the end (at most 2, the cores were not "
+        "oversubscribed).\n"
+    )

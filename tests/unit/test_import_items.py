@@ -119,6 +119,7 @@ def test_a_bad_catalog_is_refused_by_row_and_column_and_lands_nothing(
     bad = _write(tmp_path, "films.csv", CATALOG.replace(*edit, 1))
     with pytest.raises(ImportInputError, match=message):
         import_items(settings, bad, FILMS, DAYS)
+    assert not (settings.root / "landing" / "items" / "topics.json").exists()
     assert not (settings.root / "landing" / "items").exists() or not list(
         (settings.root / "landing" / "items").rglob("*.parquet")
     )
