@@ -1,4 +1,5 @@
-"""ingest_events: move a day from the landing zone into the lake (catalog, then events).
+"""ingest_events: move a day from the landing zone into the lake (catalog and any user
+attributes, then events).
 
 Runs when simulate_traffic lands a day (asset `engageflow.landing.events`, for the day(s) in
 its events) or on `airflow.schedule` (the data interval's day), or by hand with the conf
@@ -47,6 +48,15 @@ def ingest_events_dag() -> None:
         settings = get_settings()
         return {day: ingest_catalog(settings, date.fromisoformat(day)).rows for day in days}
 
+    @task
+    def ingest_users(days: list[str]) -> dict[str, int | None]:
+        from engageflow.settings import get_settings
+        from expectations.ingest import ingest_users
+
+        settings = get_settings()
+        done = {day: ingest_users(settings, date.fromisoformat(day)) for day in days}
+        return {day: None if users is None else users.rows for day, users in done.items()}
+
     @task(outlets=[Asset(LAKE_EVENTS)])
     def ingest_events(days: list[str], **context) -> dict[str, int]:
         from engageflow.settings import get_settings
@@ -60,7 +70,7 @@ def ingest_events_dag() -> None:
         return rows
 
     days = which_days()
-    ingest_catalog(days) >> ingest_events(days)
+    [ingest_catalog(days), ingest_users(days)] >> ingest_events(days)
 
 
 ingest_events_dag()

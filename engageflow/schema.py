@@ -1,4 +1,5 @@
-"""The versioned contracts every stage shares: interaction events and the item catalog.
+"""The versioned contracts every stage shares: interaction events, the item catalog and the
+users' static attributes.
 
 One row per user action. An `impression` row records a shown item (slate position, serving
 policy, model version, propensity); `click`, `like`, `share`, `hide` and `report` rows follow it
@@ -73,6 +74,21 @@ ITEMS = pa.schema(
         pa.field("headline_sensationalism", pa.float32()),
         pa.field("production_score", pa.float32()),
         pa.field("duration_seconds", pa.float32()),
+    ],
+    metadata=SCHEMA_METADATA,
+)
+
+
+# Static user attributes, coarse by design: an age band (never an age), a region held by enough
+# users, the signup day, declared topics. The user importer refuses direct identifiers.
+AGE_BANDS = ((0, 18), (18, 25), (25, 35), (35, 45), (45, 55), (55, 65), (65, 200))  # band 1..7
+USERS = pa.schema(
+    [
+        pa.field("user_id", pa.string(), nullable=False),
+        pa.field("signup_at", UTC_TS),  # midnight UTC of the signup day
+        pa.field("age_band", pa.int8()),  # 1..len(AGE_BANDS), null when unknown
+        pa.field("region", pa.int16()),  # a code; regions of few users share one code
+        pa.field("declared_topics", pa.list_(pa.int16())),
     ],
     metadata=SCHEMA_METADATA,
 )

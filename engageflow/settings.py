@@ -142,6 +142,9 @@ class ImporterConfig(Section):
     # Days without events inside a log land as empty, valid days when the gap is at most this
     # long; a longer gap (a stray old row, an export of two eras) is left unlanded, and said.
     max_quiet_days: int = Field(default=31, ge=0)
+    # A user attribute value held by fewer users is pooled (k-anonymity per column): a region
+    # as fine as a postcode would otherwise single people out.
+    min_region_users: int = Field(default=10, ge=1)
 
 
 class FeastConfig(Section):

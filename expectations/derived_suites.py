@@ -32,11 +32,13 @@ def _column_rules(field: pa.Field) -> list[Spec]:
     return []
 
 
-def feature_table_suite(view: str, schema: pa.Schema, key: str, timestamp: str) -> Spec:
+def feature_table_suite(
+    view: str, schema: pa.Schema, key: str, timestamp: str, min_rows: int = 1
+) -> Spec:
     """One feature view's table: exact columns, one row per key stamped at the window end."""
     expectations = [
         _expect("expect_table_columns_to_match_set", column_set=schema.names, exact_match=True),
-        _expect("expect_table_row_count_to_be_between", min_value=1),
+        _expect("expect_table_row_count_to_be_between", min_value=min_rows),
         _expect("expect_column_values_to_not_be_null", column=key),
         _expect("expect_column_values_to_be_unique", column=key),
         _expect(

@@ -66,6 +66,33 @@ def ingest_catalog(settings: Settings, day: date) -> Ingested:
     )
 
 
+def ingest_users(settings: Settings, day: date) -> Ingested | None:
+    """Gate the day's user-attribute snapshot, if one landed, into `lake/users/date=day/`.
+
+    User attributes are optional and land rarely (an import, or the simulator daily): a day
+    without a snapshot keeps the newest earlier one, and None says nothing was landed.
+    """
+    from expectations.landing_gate import gate_landed
+
+    files = landing_files(settings.root, "users", day)
+    if not files:
+        return None
+    gated = gate_landed(
+        settings.root,
+        "users",
+        day,
+        files,
+        schema.USERS,
+        {"interval_end": lake.day_bounds(day)[1], "age_bands": len(schema.AGE_BANDS)},
+        max_rejected_share=settings.quality.max_rejected_share,
+    )
+    users = gated.accepted.sort_by("user_id")
+    path = lake.write_partition(users, settings.root, "lake", "users", day)
+    return Ingested(
+        day, users.num_rows, path, gated.rows_in, gated.rows_quarantined, gated.quarantine
+    )
+
+
 def ingest_events(settings: Settings, day: date) -> Ingested:
     """Gate the day's landed event files with the `events` suite into `lake/events/date=day/`."""
     from expectations.checks import check_daily_stats, ctr_bounds, event_parameters

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from engageflow.settings import Settings
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_catalog, ingest_events, ingest_users
 from feature_repo.apply import apply_if_changed
 from feature_repo.offline import build_offline
 
@@ -20,6 +20,7 @@ def backfill(settings: Settings, days: Iterable[date]) -> list[date]:
     done = []
     for day in days:
         ingest_catalog(settings, day)
+        ingest_users(settings, day)
         ingest_events(settings, day)
         build_offline(settings, day)
         done.append(day)

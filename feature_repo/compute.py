@@ -11,6 +11,7 @@ import pyarrow as pa
 from engageflow.settings import Settings
 from feature_repo import tables
 from feature_repo.transforms.affinity import user_topic_affinity
+from feature_repo.transforms.attributes import user_attributes
 from feature_repo.transforms.embedding import item_embeddings
 from feature_repo.transforms.engagement import engagement_stats
 from feature_repo.transforms.history import Taste, decayed_history
@@ -29,9 +30,11 @@ def compute_features(
     end: datetime,
     settings: Settings,
     previous: Mapping[str, pd.DataFrame | None],
+    users: pd.DataFrame | None = None,
 ) -> dict[str, pa.Table]:
     """One table per feature view, stamped `end`, from events strictly before `end`; the
-    history views carry `previous` (their tables of an earlier stamp, or None) forward."""
+    history views carry `previous` (their tables of an earlier stamp, or None) forward, and
+    `users` (the newest user snapshot, if any) gives the attributes."""
     config = settings.feast
     longest = max(config.windows_days)
     start = end - lookback_days(settings) * DAY
@@ -56,6 +59,7 @@ def compute_features(
             previous.get(tables.ITEM_EMBEDDING),
         ),
         tables.ITEM_PROFILE: item_profile(catalog, end),
+        tables.USER_ATTRIBUTES: user_attributes(users, end),
     }
     today = labelled[labelled["ts"] >= end - DAY]
     frames |= history_frames(previous, today, frames[tables.ITEM_EMBEDDING], end, settings)

@@ -12,7 +12,7 @@ from engageflow.settings import Settings
 from feature_repo.entities import entities
 from feature_repo.feature_services import feature_services
 from feature_repo.feature_views import feature_views
-from feature_repo.on_demand import user_item_match, user_item_similarity
+from feature_repo.on_demand import user_declared_match, user_item_match, user_item_similarity
 from feature_repo.sources import batch_sources, request_source
 
 
@@ -46,5 +46,6 @@ def definitions(settings: Settings) -> Definitions:
     on_demand = {
         "user_item_match": user_item_match(views, request),
         "user_item_similarity": user_item_similarity(views),
+        "user_declared_match": user_declared_match(views),
     }
     return Definitions(ents, sources, request, views, on_demand, feature_services(views, on_demand))

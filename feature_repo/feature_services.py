@@ -14,6 +14,7 @@ from feature_repo.tables import (
     ITEM_ENGAGEMENT,
     ITEM_HISTORY,
     ITEM_PROFILE,
+    USER_ATTRIBUTES,
     USER_ENGAGEMENT,
     USER_HISTORY,
 )
@@ -43,9 +44,12 @@ def feature_services(
                 *(_history(views[view]) for view in (USER_HISTORY, ITEM_HISTORY)),
                 views[ITEM_EMBEDDING][["cold_start"]],
                 on_demand["user_item_similarity"],
+                views[USER_ATTRIBUTES][["user_age_band", "user_region", "user_tenure_days"]],
+                on_demand["user_declared_match"],
             ],
-            description="Ranker v2: v1 plus long-horizon user and item histories and the "
-            "user-item taste similarity over stable item embeddings.",
+            description="Ranker v2: v1 plus long-horizon user and item histories, the "
+            "user-item taste similarity over stable item embeddings, and the user's static "
+            "attributes with a declared-topic match.",
         ),
     }
 

@@ -10,7 +10,7 @@ from feast.data_source import DataSource
 from feast.types import Array, Bool, FeastType, Float32, Int64, String
 
 from engageflow.settings import Settings
-from feature_repo.tables import HISTORY_VIEWS, KEY, feature_names, table_schemas
+from feature_repo.tables import KEY, LASTING_VIEWS, feature_names, table_schemas
 
 ARROW_TO_FEAST: dict[pa.DataType, FeastType] = {
     pa.int64(): Int64,
@@ -28,6 +28,8 @@ DESCRIPTIONS = {
     "user_history": "Decayed lifetime impressions, clicks, good/bad sums and shrunk rates per "
     "user, with days since last seen; a row outlives the windows.",
     "item_history": "The same per item; its good rate is the fallback's long-term prior.",
+    "user_attributes": "Coarse static attributes from the user table: age band, region code, "
+    "days since signup, declared topics (1 at each declared topic's index).",
 }
 
 
@@ -35,7 +37,8 @@ def feature_views(
     settings: Settings, entities: dict[str, Entity], sources: dict[str, DataSource]
 ) -> dict[str, FeatureView]:
     """One FeatureView per offline table; a row serves for `settings.feast.ttl_days`, a
-    history row for `history_ttl_days` (a user back after a long pause is still known)."""
+    history or attribute row for `history_ttl_days` (a user back after a long pause is still
+    known)."""
     config = settings.feast
     by_key = {entity.join_key: entity for entity in entities.values()}
     views = {}
@@ -44,7 +47,7 @@ def feature_views(
             name=view,
             entities=[by_key[KEY[view]]],
             ttl=timedelta(
-                days=config.history_ttl_days if view in HISTORY_VIEWS else config.ttl_days
+                days=config.history_ttl_days if view in LASTING_VIEWS else config.ttl_days
             ),
             schema=[
                 Field(name=name, dtype=ARROW_TO_FEAST[schema.field(name).type])

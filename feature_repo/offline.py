@@ -48,7 +48,8 @@ def build_offline(settings: Settings, day: date) -> dict[str, int]:
     """
     events, catalog = read_inputs(settings, day)
     previous = previous_tables(settings, day)
-    tables = compute_features(events, catalog, day_bounds(day)[1], settings, previous)
+    users = newest_users(settings, day)
+    tables = compute_features(events, catalog, day_bounds(day)[1], settings, previous, users)
     validate_features(tables, settings, day)
     for view in VIEWS:
         lake.write_partition(tables[view], settings.root, AREA, view, day)
@@ -57,6 +58,14 @@ def build_offline(settings: Settings, day: date) -> dict[str, int]:
 
         load_day(settings, day, tables)
     return {view: tables[view].num_rows for view in VIEWS}
+
+
+def newest_users(settings: Settings, day: date) -> pd.DataFrame | None:
+    """The newest user snapshot in the lake at or before `day` (attributes are static), if any."""
+    days = [d for d in lake.partition_days(settings.root, "lake", "users") if d <= day]
+    if not days:
+        return None
+    return lake.read_partition(settings.root, "lake", "users", days[-1], schema.USERS).to_pandas()
 
 
 def previous_tables(settings: Settings, day: date) -> dict[str, pd.DataFrame | None]:

@@ -8,7 +8,13 @@ from feast import FeatureView, Field, RequestSource
 from feast.on_demand_feature_view import OnDemandFeatureView, on_demand_feature_view
 from feast.types import Float64
 
-from feature_repo.tables import ITEM_EMBEDDING, ITEM_PROFILE, USER_HISTORY, USER_TOPIC_AFFINITY
+from feature_repo.tables import (
+    ITEM_EMBEDDING,
+    ITEM_PROFILE,
+    USER_ATTRIBUTES,
+    USER_HISTORY,
+    USER_TOPIC_AFFINITY,
+)
 
 
 def user_item_match(views: dict[str, FeatureView], request: RequestSource) -> OnDemandFeatureView:
@@ -71,3 +77,25 @@ def user_item_similarity(views: dict[str, FeatureView]) -> OnDemandFeatureView:
         return {"taste_similarity": out}
 
     return user_item_similarity
+
+
+def user_declared_match(views: dict[str, FeatureView]) -> OnDemandFeatureView:
+    """`declared_topic_match`: 1 when the user declared the item's topic, 0 when they declared
+    others, NaN when they declared none (or have no attributes)."""
+
+    @on_demand_feature_view(
+        sources=[views[USER_ATTRIBUTES][["user_declared_topics"]], views[ITEM_PROFILE][["topic"]]],
+        schema=[Field(name="declared_topic_match", dtype=Float64)],
+        mode="python",
+        description="Whether the item's topic is one the user declared as an interest.",
+    )
+    def user_declared_match(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        out = []
+        for declared, topic in zip(inputs["user_declared_topics"], inputs["topic"], strict=True):
+            if not declared or topic is None:
+                out.append(float("nan"))
+                continue
+            out.append(float(declared[topic]) if 0 <= topic < len(declared) else 0.0)
+        return {"declared_topic_match": out}
+
+    return user_declared_match

@@ -18,6 +18,7 @@ ITEM_EMBEDDING = "item_embedding"
 ITEM_PROFILE = "item_profile"
 USER_HISTORY = "user_history"
 ITEM_HISTORY = "item_history"
+USER_ATTRIBUTES = "user_attributes"
 VIEWS = (
     USER_ENGAGEMENT,
     ITEM_ENGAGEMENT,
@@ -26,8 +27,11 @@ VIEWS = (
     ITEM_PROFILE,
     USER_HISTORY,
     ITEM_HISTORY,
+    USER_ATTRIBUTES,
 )
 HISTORY_VIEWS = (USER_HISTORY, ITEM_HISTORY)  # each day's table carries the day before's
+LASTING_VIEWS = (*HISTORY_VIEWS, USER_ATTRIBUTES)  # rows serve for feast.history_ttl_days
+OPTIONAL_VIEWS = (USER_ATTRIBUTES,)  # empty without a user table: an empty table is valid
 TIMESTAMP = "event_timestamp"
 KEY = {
     USER_ENGAGEMENT: "user_id",
@@ -37,6 +41,7 @@ KEY = {
     ITEM_PROFILE: "item_id",
     USER_HISTORY: "user_id",
     ITEM_HISTORY: "item_id",
+    USER_ATTRIBUTES: "user_id",
 }
 
 USER_STATS = ("impressions", "clicks", "ctr", "good_rate", "bad_rate", "mean_dwell")
@@ -85,6 +90,12 @@ def table_schemas(config: FeastConfig) -> dict[str, pa.Schema]:
         ],
         USER_HISTORY: _history("user_", taste=True),
         ITEM_HISTORY: _history("item_", taste=False),
+        USER_ATTRIBUTES: [
+            pa.field("user_age_band", pa.float32()),
+            pa.field("user_region", pa.float32()),
+            pa.field("user_tenure_days", pa.float32()),
+            pa.field("user_declared_topics", VECTOR),
+        ],
     }
     return {
         view: pa.schema(

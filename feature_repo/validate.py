@@ -14,7 +14,7 @@ import pyarrow as pa
 from engageflow.errors import DataError
 from engageflow.lake import day_bounds
 from engageflow.settings import Settings
-from feature_repo.tables import KEY, TIMESTAMP, table_schemas
+from feature_repo.tables import KEY, OPTIONAL_VIEWS, TIMESTAMP, table_schemas
 
 
 class FeatureValidationError(DataError):
@@ -31,7 +31,8 @@ def validate_features(tables: dict[str, pa.Table], settings: Settings, day: date
     schemas = table_schemas(settings.feast)
     problems = []
     for view, table in tables.items():
-        suite = feature_table_suite(view, schemas[view], KEY[view], TIMESTAMP)
+        least = 0 if view in OPTIONAL_VIEWS else 1
+        suite = feature_table_suite(view, schemas[view], KEY[view], TIMESTAMP, least)
         frame = table.to_pandas()
         checked = validate(frame, suite, {"window_end": end}, rows_are_records=False, name=view)
         dataset = f"features/{view}"

@@ -58,6 +58,7 @@ def land_day(settings: Settings, day: date, policy: SlatePolicy) -> SimulatedDay
     root = settings.root
     traffic = simulate_day(settings.simulation, settings.labels, settings.seed, day, policy)
     items = lake.write_partition(traffic.items, root, "landing", "items", day)
+    lake.write_partition(traffic.users, root, "landing", "users", day)
     truth = lake.write_partition(traffic.truth, root, "truth", "impressions", day)
     events = lake.write_atomic(
         traffic.events, lake.partition_dir(root, "landing", "events", day) / EVENTS_FILE

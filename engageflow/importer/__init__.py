@@ -7,12 +7,14 @@ here, unmapped columns never reach storage, and every check runs before the firs
 the first use of the pseudonym key.
 
 `mapping` (what the user tells), `source` (reading the file), `checks` (every check on the rows),
-`land` (events in the schema, written per day) and `catalog` (one item file, a snapshot a day).
+`land` (events in the schema, written per day), `catalog` (one item file, a snapshot a day) and
+`users` (a user table's coarse attributes).
 """
 
 from engageflow.importer.catalog import CatalogMapping, ImportedItems, import_items
 from engageflow.importer.land import Imported, import_events
 from engageflow.importer.mapping import ColumnMapping, ImportInputError, parse_zone
+from engageflow.importer.users import ImportedUsers, UserMapping, import_users
 
 __all__ = [
     "CatalogMapping",
@@ -20,7 +22,10 @@ __all__ = [
     "ImportInputError",
     "Imported",
     "ImportedItems",
+    "ImportedUsers",
+    "UserMapping",
     "import_events",
     "import_items",
+    "import_users",
     "parse_zone",
 ]

@@ -113,9 +113,7 @@ def import_items(
         fail_at(path, frame, pd.Series(bad, index=frame.index), mapping.duration, "not > 0")
     table = schema.conform(pa.Table.from_pandas(items, preserve_index=False), schema.ITEMS, "")
     if codes:  # after every check: a refused catalog changes nothing
-        lake.write_text_atomic(
-            json.dumps(codes, indent=1, ensure_ascii=False), _codes(settings.root)
-        )
+        save_codes(topic_codes_file(settings.root), codes)
     files = land_days(settings.root, "items", source_tag(path), snapshots(table, days))
     return ImportedItems(len(items), days, files, dated_by_events)
 
@@ -167,14 +165,23 @@ def _topics(
 def topic_codes(root: Path, names: list[str]) -> dict[str, int]:
     """Codes for text topics: those already in `landing/items/topics.json`, new ones appended
     (not saved here)."""
-    where = _codes(root)
+    return extended_codes(topic_codes_file(root), names)
+
+
+def extended_codes(where: Path, names: list[str]) -> dict[str, int]:
+    """The codes kept in the JSON file `where`, with codes for new `names` appended."""
     codes: dict[str, int] = json.loads(where.read_text()) if where.exists() else {}
     for name in names:
         codes.setdefault(name, len(codes))
     return codes
 
 
-def _codes(root: Path) -> Path:
+def save_codes(where: Path, codes: dict[str, int]) -> None:
+    lake.write_text_atomic(json.dumps(codes, indent=1, ensure_ascii=False), where)
+
+
+def topic_codes_file(root: Path) -> Path:
+    """Where text topics' codes live: item topics and users' declared topics share them."""
     return root / "landing" / "items" / "topics.json"
 
 

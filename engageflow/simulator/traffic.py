@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from engageflow import schema
 from engageflow.schema import EventType
 from engageflow.settings import LabelConfig, SimulationConfig
+from engageflow.simulator.attributes import user_table
 from engageflow.simulator.behaviour import Exposure, Responses, chances, respond, topic_shift, truth
 from engageflow.simulator.policies import SlatePolicy, SlateRequests
 from engageflow.simulator.world import World, build_world, midnight64, stream
@@ -27,6 +28,7 @@ class DayOfTraffic:
     events: pa.Table  # schema.EVENTS
     items: pa.Table  # schema.ITEMS: the catalog as of the end of the day
     truth: pa.Table  # request_id, item_id, p_click, p_good, p_bad
+    users: pa.Table  # schema.USERS: every user who joined by the end of the day
 
 
 def _request_times(
@@ -125,7 +127,7 @@ def simulate_day(
             **{name: p.astype(np.float32) for name, p in truth(odds, labels).items()},
         }
     )
-    return DayOfTraffic(events, catalog(world), truth_table)
+    return DayOfTraffic(events, catalog(world), truth_table, user_table(world, seed))
 
 
 def _event_rows(

@@ -72,7 +72,7 @@ def import_events(
     ] = None,
 ) -> None:
     """Import real logs into the landing zone; users are pseudonymized before storage."""
-    from engageflow.importer import ColumnMapping, ImportInputError, parse_zone
+    from engageflow.importer import ColumnMapping
     from engageflow.importer import import_events as run
 
     pairs = {}
@@ -83,10 +83,7 @@ def import_events(
             raise typer.BadParameter(message, param_hint="--event-value")
         pairs[src] = kind
     mapping = ColumnMapping(user, item, timestamp, event, rating, dwell, request, device, pairs)
-    try:
-        zone = parse_zone(timezone) if timezone is not None else None
-    except ImportInputError as err:
-        raise typer.BadParameter(str(err), param_hint="--timezone") from None
+    zone = _zone(timezone)
     with import_failures():
         done = run(get_settings(), source, mapping, zone)
     console.print(f"imported {done.rows - done.blank:,} rows as {done.events:,} events into:")
@@ -127,16 +124,13 @@ def import_items(
     ] = None,
 ) -> None:
     """Land one catalog file as a snapshot per day: the items created by each day's end."""
-    from engageflow.importer import CatalogMapping, ImportInputError, parse_zone
+    from engageflow.importer import CatalogMapping
     from engageflow.importer import import_items as run
 
     mapping = CatalogMapping(
         item, created_at, topic, topic_separator, creator, sensationalism, production, duration
     )
-    try:
-        zone = parse_zone(timezone) if timezone is not None else None
-    except ImportInputError as err:
-        raise typer.BadParameter(str(err), param_hint="--timezone") from None
+    zone = _zone(timezone)
     days = day_range(day, through) if day else None
     with import_failures():
         done = run(get_settings(), source, mapping, days, zone)
@@ -146,6 +140,61 @@ def import_items(
     )
     if not created_at:
         console.print(f"{done.dated_by_events:,} item(s) dated by their first landed event")
+
+
+@app.command("import-users")
+def import_users(
+    source: Annotated[Path, typer.Argument(help="CSV or Parquet file, one row per user")],
+    user: Annotated[str, typer.Option(help="column holding the user id (pseudonymized)")],
+    age: Annotated[
+        str | None, typer.Option(help="column holding an age in years or a birth date (banded)")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="column holding a coarse region (rare ones pooled)")
+    ] = None,
+    signup_at: Annotated[
+        str | None, typer.Option(help="column holding when the user signed up (kept as a day)")
+    ] = None,
+    interests: Annotated[
+        str | None, typer.Option(help="column holding declared topics (names or codes)")
+    ] = None,
+    interest_separator: Annotated[
+        str | None, typer.Option(help="separator of several declared topics")
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option(help="the snapshot's day (default: first landed events day)")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
+    ] = None,
+) -> None:
+    """Land a user table's coarse attributes (age band, region, signup day, declared topics);
+    direct identifiers are refused."""
+    from engageflow.importer import UserMapping
+    from engageflow.importer import import_users as run
+
+    mapping = UserMapping(user, age, region, signup_at, interests, interest_separator)
+    zone = _zone(timezone)
+    snapshot_day = parse_day(day, "--day") if day else None
+    with import_failures():
+        done = run(get_settings(), source, mapping, snapshot_day, zone)
+    console.print(f"landed {done.users:,} users' attributes for {done.day} -> {done.file}")
+    if done.pooled_regions:
+        console.print(
+            f"{done.pooled_regions:,} user(s) in regions of fewer than "
+            f"importer.min_region_users users: pooled as one region"
+        )
+
+
+def _zone(timezone: str | None):
+    """The --timezone option as a zone (None when not given), or a usage error."""
+    from engageflow.importer import ImportInputError, parse_zone
+
+    try:
+        return parse_zone(timezone) if timezone is not None else None
+    except ImportInputError as err:
+        raise typer.BadParameter(str(err), param_hint="--timezone") from None
 
 
 @contextmanager
@@ -171,11 +220,12 @@ def ingest(
     through: Through = None,
 ) -> None:
     """Move landed days into the lake (what the `ingest_events` DAG runs, without Airflow)."""
-    from expectations.ingest import ingest_catalog, ingest_events
+    from expectations.ingest import ingest_catalog, ingest_events, ingest_users
 
     settings = get_settings()
     for current in day_range(day, through):
         ingest_catalog(settings, current)
+        ingest_users(settings, current)
         done = ingest_events(settings, current)
         console.print(f"{current}: {done.rows:,} events -> {done.path}")
 
