@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -111,7 +112,11 @@ def _convert(column: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.Array, np
         return column.cast(target).combine_chunks(), np.zeros(len(column), bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    text = column.cast(pa.string()).to_pandas()
+    text = _as_text(column).to_pandas()
+    if pa.types.is_list(target):  # a list written as text in a CSV: "[3, 7]"
+        values = text.map(_json_list)
+        failed = (text.notna() & values.isna()).to_numpy()
+        return pa.array(values.where(values.notna(), None), type=target), failed
     if pa.types.is_timestamp(target):
         values = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         values = values.where(text.str.strip().str.contains(_ZONED, na=False))
@@ -128,4 +133,21 @@ def _convert(column: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.Array, np
 def take_as_text(table: pa.Table, rows: list[int], names: list[str]) -> pa.Table:
     """Rows of a landed table with their original values as text, in the contract's order."""
     picked = table.take(pa.array(rows, pa.int64())).select(names)
-    return pa.table({name: pc.cast(picked.column(name), pa.string()) for name in names})
+    return pa.table({name: _as_text(picked.column(name)) for name in names})
+
+
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """Values as text; lists (which Arrow cannot cast to text) as their JSON."""
+    if pa.types.is_list(column.type):
+        return pa.array([None if v is None else json.dumps(v) for v in column.to_pylist()])
+    return pc.cast(column, pa.string())
+
+
+def _json_list(text: str | None) -> list | None:
+    """A JSON list of numbers, or None when `text` is missing or is not one."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    ok = isinstance(value, list) and all(isinstance(v, int | float) for v in value)
+    return value if ok else None

@@ -83,7 +83,9 @@ def ingest_users(settings: Settings, day: date) -> Ingested | None:
         day,
         files,
         schema.USERS,
-        {"interval_end": lake.day_bounds(day)[1], "age_bands": len(schema.AGE_BANDS)},
+        # Signups after the day are fine: a user table is exported once, and a user's
+        # attributes serve from their signup day on (feature_repo/transforms/attributes.py).
+        {"age_bands": len(schema.AGE_BANDS)},
         max_rejected_share=settings.quality.max_rejected_share,
     )
     users = gated.accepted.sort_by("user_id")

@@ -40,13 +40,13 @@ MAX_AGE = 120
 # What a direct identifier looks like in a cell; coarse attributes never look like these.
 IDENTIFIER_PATTERNS = {
     "an e-mail address": re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"),
-    "an IP address": re.compile(r"^\d{1,3}(\.\d{1,3}){3}$|^[0-9a-fA-F:]*::[0-9a-fA-F:]*$"),
-    "a phone number": re.compile(r"^\+?\(?\d[\d\s().-]{6,}\d$"),
+    "an IP address": re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$|^[0-9a-fA-F:]*::[0-9a-fA-F:]*$"),
     "a long ID number": re.compile(r"\d{9,}"),
+    "a phone number": re.compile(r"^\+?\(?\d[\d\s().-]{6,}\d$"),
 }
 IDENTIFIER_NAMES = re.compile(
     r"e_?mail|phone|mobile|first_?name|last_?name|full_?name|surname|^name$|address|street|"
-    r"^ip(_|$)|ssn|passport|national_?id|social_?security|credit_?card|iban",
+    r"^ip(?:_|$)|ssn|passport|national_?id|social_?security|credit_?card|iban",
     re.IGNORECASE,
 )
 
@@ -98,7 +98,9 @@ def import_users(
     users = pd.DataFrame(index=frame.index)
     if mapping.signup_at:
         rules = TimeRules(zone, now, settings.importer.future_tolerance)
-        users["signup_at"] = timestamps(path, frame, mapping.signup_at, rules).dt.floor("D")
+        given = frame[frame[mapping.signup_at].notna()]  # an unknown signup stays unknown
+        signup = timestamps(path, given, mapping.signup_at, rules).dt.floor("D")
+        users["signup_at"] = signup.reindex(frame.index)
     else:
         users["signup_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us, UTC]")
     users["age_band"] = age_bands(path, frame, mapping.age, now) if mapping.age else None
@@ -152,7 +154,8 @@ def refuse_identifiers(path: Path, frame: pd.DataFrame, column: str) -> None:
 def age_bands(path: Path, frame: pd.DataFrame, column: str, now: pd.Timestamp) -> pd.Series:
     """Band numbers (1 = under 18 ... 7 = 65 and over) of ages in years or birth dates."""
     raw = frame[column].str.strip()
-    years = pd.to_numeric(raw, errors="coerce")
+    numeric = pd.to_numeric(raw, errors="coerce").astype("Float64")
+    years = pd.Series(numeric.to_numpy(dtype=float, na_value=np.nan), index=frame.index)
     born = pd.to_datetime(raw.where(years.isna()), utc=True, errors="coerce", format="ISO8601")
     years = years.fillna((now - born).dt.days / 365.25)
     fail_at(path, frame, raw.notna() & years.isna(), column, "not an age or a birth date")

@@ -30,7 +30,7 @@ from feature_repo.store import (
     repo_config,
     store_yaml,
 )
-from feature_repo.tables import HISTORY_VIEWS, VIEWS
+from feature_repo.tables import LASTING_VIEWS, VIEWS
 from tests.integration.conftest import FEATURE_DAYS
 from training.dataset import training_frame
 
@@ -115,9 +115,9 @@ def test_production_profile_on_postgres_registry_and_redis(
     assert check_parity(settings, done.end)["item_profile"] == 20
     settings.feast.ttl_days += 1  # a changed definition is applied, once
     changes = apply_if_changed(settings)
-    windowed = [view for view in VIEWS if view not in HISTORY_VIEWS]  # theirs: history_ttl_days
+    windowed = [view for view in VIEWS if view not in LASTING_VIEWS]  # theirs: history_ttl_days
     assert {f"UPDATE feature view {view}" for view in windowed} <= set(changes), changes
-    assert not any(view in change for change in changes for view in HISTORY_VIEWS), changes
+    assert not any(view in change for change in changes for view in LASTING_VIEWS), changes
     assert apply_if_changed(settings) == []
     ttl = feature_store(settings).get_feature_view("user_engagement").ttl
     assert ttl.days == settings.feast.ttl_days

@@ -203,3 +203,28 @@ def test_a_day_is_the_same_alone_or_after_others(settings: Settings) -> None:
 def test_too_few_items_is_a_clear_error(settings: Settings) -> None:
     with pytest.raises(ValueError, match="items are live"):
         _day(settings, items=5, new_items_per_day=0, candidates=10, slate_size=5)
+
+
+def test_user_attributes_lean_with_tastes_and_stay_put(settings: Settings) -> None:
+    from scipy import stats
+
+    from engageflow.simulator.attributes import user_table
+
+    world = build_world(settings.simulation, settings.seed, DAY + 3 * ONE)
+    users = user_table(world, settings.seed).to_pandas()
+    assert user_table(world, settings.seed).schema.equals(schema.USERS)
+    assert len(users) == len(world.users.ids)
+    # The same users on an earlier day have the same attributes.
+    earlier = user_table(build_world(settings.simulation, settings.seed, DAY), settings.seed)
+    head = users.iloc[: earlier.num_rows].reset_index(drop=True)
+    pd.testing.assert_frame_equal(earlier.to_pandas(), head)
+    # Declared topics are among a user's favourites: the top topic is declared, when any is.
+    said = users["declared_topics"].notna().to_numpy()
+    assert 0.5 < said.mean() < 0.7
+    top = world.users.preference.argmax(axis=1)
+    assert all(t in d for t, d in zip(top[said], users["declared_topics"][said], strict=True))
+    # Age bands lean with tastes: users who like the same topic are closer in age than others.
+    by_top = pd.Series(users["age_band"].to_numpy()).groupby(top)
+    within = by_top.var().mean()
+    assert within < 0.8 * users["age_band"].var()
+    assert stats.kruskal(*[g.to_numpy() for _, g in by_top]).pvalue < 1e-6
