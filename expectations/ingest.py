@@ -123,3 +123,11 @@ def ingest_events(settings: Settings, day: date) -> Ingested:
     return Ingested(
         day, events.num_rows, path, gated.rows_in, gated.rows_quarantined, gated.quarantine
     )
+
+
+def ingest_day(settings: Settings, day: date) -> Ingested:
+    """A whole landed day, in the order the checks need: the catalog, any user attributes,
+    then the events (checked against the catalog); returns the events' result."""
+    ingest_catalog(settings, day)
+    ingest_users(settings, day)
+    return ingest_events(settings, day)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from engageflow.settings import Settings
-from expectations.ingest import ingest_catalog, ingest_events, ingest_users
+from expectations.ingest import ingest_day
 from feature_repo.apply import apply_if_changed
 from feature_repo.offline import build_offline
 
@@ -19,9 +19,7 @@ def backfill(settings: Settings, days: Iterable[date]) -> list[date]:
     """Ingest and build features for each day in order; `feast apply` once at the end."""
     done = []
     for day in days:
-        ingest_catalog(settings, day)
-        ingest_users(settings, day)
-        ingest_events(settings, day)
+        ingest_day(settings, day)
         build_offline(settings, day)
         done.append(day)
     apply_if_changed(settings)

@@ -71,6 +71,8 @@ def view_mismatches(
     store: FeatureStore, settings: Settings, view: str, keys: list[str], as_of: datetime
 ) -> list[Mismatch]:
     """Every (key, feature) whose online value differs from its offline value as of `as_of`."""
+    if not keys:  # an optional view without rows (no user table imported)
+        return []
     key = KEY[view]
     refs = [f"{view}:{name}" for name in feature_names(table_schemas(settings.feast)[view])]
     stamps = pd.Series(pd.Timestamp(as_of), index=range(len(keys))).astype("datetime64[us, UTC]")

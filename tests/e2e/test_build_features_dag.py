@@ -12,7 +12,7 @@ from engageflow import lake
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_day
 from feature_repo.sources import AREA
 from feature_repo.store import feature_store
 from feature_repo.tables import KEY, VIEWS
@@ -30,8 +30,7 @@ def _offline(settings: Settings, view: str) -> pd.DataFrame:
 
 def test_consecutive_days_and_a_rerun(dagbag, settings: Settings) -> None:
     for done in simulate(settings, len(DAYS), POLICIES["random"]):
-        ingest_catalog(settings, done.day)
-        ingest_events(settings, done.day)
+        ingest_day(settings, done.day)
     for day in DAYS:
         assert _run(dagbag, day) == "success"
     first = {view: _offline(settings, view) for view in VIEWS}

@@ -14,7 +14,7 @@ import redis
 from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_day
 from feature_repo.offline import build_offline
 
 REDIS_DB = 11  # this suite's own database; the fixture flushes it
@@ -27,8 +27,7 @@ FEATURE_DAYS = [date(2026, 1, 1), date(2026, 1, 2)]
 def feature_world(settings: Settings) -> Settings:
     """Two simulated days in the lake and their offline feature tables; nothing applied yet."""
     for done in simulate(settings, len(FEATURE_DAYS), POLICIES["random"]):
-        ingest_catalog(settings, done.day)
-        ingest_events(settings, done.day)
+        ingest_day(settings, done.day)
         build_offline(settings, done.day)
     return settings
 

@@ -10,7 +10,7 @@ from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
 from engageflow.summary import day_summary
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_day
 from monitoring.baseline import served_baseline
 from monitoring.stored import monitoring_dir
 
@@ -35,8 +35,7 @@ def _listed(days) -> str:
 def test_the_baseline_pools_the_newest_undrifted_days(settings: Settings) -> None:
     days = [done.day for done in simulate(settings, 5, POLICIES["random"])]
     for day in days:
-        ingest_catalog(settings, day)
-        ingest_events(settings, day)
+        ingest_day(settings, day)
     assert settings.monitoring.baseline_days == 3
     newest = days[-1]
     assert served_baseline(settings, days[0], 1) is None  # nothing served before the first day

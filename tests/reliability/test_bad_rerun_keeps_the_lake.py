@@ -14,7 +14,7 @@ from engageflow.app.simulate import simulate
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
 from expectations.gate import QualityGateFailed
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_day, ingest_events
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,7 @@ BATCH_KINDS = [kind for kind, bad in BAD_INPUTS.items() if bad.batch]
 @pytest.mark.parametrize("kind", BATCH_KINDS)
 def test_a_bad_rerun_changes_nothing_stored(settings: Settings, kind: str) -> None:
     list(simulate(settings, 1, POLICIES["random"], start=DAY))
-    ingest_catalog(settings, DAY)
-    ingest_events(settings, DAY)
+    ingest_day(settings, DAY)
     landing = lake.partition_dir(settings.root, "landing", "events", DAY)
     planted = BAD_INPUTS[kind].plant(landing, good_events(settings.root, DAY), DAY)
     before = tree(settings.root, "quarantine")

@@ -19,7 +19,7 @@ from engageflow.app.simulate import simulate
 from engageflow.registry import alias_version, connect
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
-from expectations.ingest import ingest_catalog, ingest_events
+from expectations.ingest import ingest_catalog, ingest_day, ingest_events
 from feature_repo.backfill import backfill
 from feature_repo.offline import build_offline
 from feature_repo.store import feature_store
@@ -71,8 +71,7 @@ def test_killed_feature_build_leaves_old_features_served_and_the_retry_completes
     second = DAY + timedelta(days=1)
     list(simulate(settings, 2, POLICIES["random"], start=DAY))
     backfill(settings, [DAY])  # day 1 built and applied: Feast reads these directories
-    ingest_catalog(settings, second)
-    ingest_events(settings, second)
+    ingest_day(settings, second)
     clean = at(settings, tmp_path / "clean")
     shutil.copytree(settings.root, clean.root)
     hung = VIEWS[2]

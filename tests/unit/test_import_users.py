@@ -24,7 +24,7 @@ from engageflow.importer import (
 from engageflow.lake import day_bounds
 from engageflow.pseudonym import load_key, pseudonym
 from engageflow.settings import Settings
-from expectations.ingest import ingest_catalog, ingest_events, ingest_users
+from expectations.ingest import ingest_day, ingest_users
 from feature_repo.offline import newest_users
 from feature_repo.transforms.attributes import user_attributes
 
@@ -84,8 +84,7 @@ def _imported(settings: Settings, tmp_path: Path) -> pd.DataFrame:
 
 def test_attributes_land_coarse_and_join_the_events(pooled: Settings, tmp_path: Path) -> None:
     users = _imported(pooled, tmp_path)
-    ingest_catalog(pooled, FIRST)
-    ingest_events(pooled, FIRST)
+    ingest_day(pooled, FIRST)
     events = pd.read_parquet(pooled.root / "lake" / "events" / f"date={FIRST}")
     # The same pseudonyms as the events, and no raw id anywhere in the snapshot.
     assert set(events["user_id"]) < set(users["user_id"])

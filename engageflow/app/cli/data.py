@@ -220,13 +220,11 @@ def ingest(
     through: Through = None,
 ) -> None:
     """Move landed days into the lake (what the `ingest_events` DAG runs, without Airflow)."""
-    from expectations.ingest import ingest_catalog, ingest_events, ingest_users
+    from expectations.ingest import ingest_day
 
     settings = get_settings()
     for current in day_range(day, through):
-        ingest_catalog(settings, current)
-        ingest_users(settings, current)
-        done = ingest_events(settings, current)
+        done = ingest_day(settings, current)
         console.print(f"{current}: {done.rows:,} events -> {done.path}")
 
 
