@@ -1,7 +1,8 @@
 """No raw user id and no pseudonym key in any store: real logs with planted, recognisable user
-ids go through `engageflow import-events`, ingest, features (offline and SQLite online),
-training and the MLflow registry, a served /rank prediction log and monitoring (Evidently
-workspace and HTML); then every file of the data dir and every captured log is scanned."""
+ids go through `engageflow import-events` (their attributes through `import-users`), ingest,
+features (offline and SQLite online), training and the MLflow registry, a served /rank
+prediction log and monitoring (Evidently workspace and HTML); then every file of the data dir
+and every captured log is scanned."""
 
 from __future__ import annotations
 
@@ -87,6 +88,29 @@ def exported_logs(settings: Settings, folder: Path) -> Path:
     return path
 
 
+def exported_users(settings: Settings, folder: Path) -> Path:
+    """The simulated users' attributes as the partner's user table, with raw ids and an e-mail
+    column the mapping leaves out; the simulator's own user snapshots leave the landing."""
+    landing = settings.root / "landing" / "users"
+    users = pd.read_parquet(sorted(landing.glob("date=*"))[-1])
+    subprocess.run(["rm", "-rf", str(landing)], check=True)
+    table = pd.DataFrame(
+        {
+            "uid": users["user_id"].map(raw_id),
+            "email": users["user_id"].map(raw_id),  # unmapped: must never reach storage
+            "age": users["age_band"].map({b: 10 * b + 10 for b in range(1, 8)}),
+            "place": "region-" + users["region"].astype(str),
+            "joined": users["signup_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "likes": users["declared_topics"].map(
+                lambda t: "|".join(map(str, t)) if t is not None else ""
+            ),
+        }
+    )
+    path = folder / "partner_users.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
 def texts(path: Path) -> Iterator[bytes]:
     """A file's bytes, plus what compression hides: Parquet values, gzip and zip members."""
     blob = path.read_bytes()
@@ -142,6 +166,15 @@ def test_no_store_holds_a_raw_user_id_or_the_key(
         text=True,
         check=True,
     )
+    people = exported_users(settings, tmp_path)
+    attributes = ["--age", "age", "--region", "place", "--signup-at", "joined"]
+    attributes += ["--interests", "likes", "--interest-separator", "|"]
+    imported_users = subprocess.run(
+        [str(engageflow), "import-users", str(people), "--user", "uid", *attributes],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     days = [FIRST + timedelta(offset) for offset in range(DAYS)]
     backfill(settings, days)
     trained = run_all(settings, days[-2])
@@ -181,11 +214,15 @@ def test_no_store_holds_a_raw_user_id_or_the_key(
     # The scan sees through every format: the pseudonyms are found where they belong.
     for name in ("lake events", "features", "online store", "prediction log"):
         assert found(corpus, users[0], stores[name]), f"scanner missed {users[0]} in {name}"
+    # The user table's attributes joined the events by the same pseudonyms.
+    attributes = lake.read_partition(settings.root, "features", "user_attributes", days[-1])
+    assert set(users) <= set(attributes.column("user_id").to_pylist())
 
     assert found(corpus, MARK) == []
     for raw in raw_users:
         assert found(corpus, raw.removesuffix(MARK)) == [], raw
     assert found(corpus, KEY) == []
     assert not settings.key_file.exists()  # the key came from the environment: no copy kept
-    logs = imported.stdout + imported.stderr + "".join(capfd.readouterr()) + caplog.text
+    logs = imported.stdout + imported.stderr + imported_users.stdout + imported_users.stderr
+    logs += "".join(capfd.readouterr()) + caplog.text
     assert KEY not in logs and MARK not in logs
