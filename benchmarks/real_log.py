@@ -3,7 +3,7 @@ inside the `recbole==1.2.1` wheel on PyPI, fetched by pip and checked by hash, n
 
 Strict global time split: the last tenth of the ratings (by time, from the day it starts) is
 the test period. The platform sees only the days before it: import (`import-events --rating`,
-`import-items`), backfill, train and gate (`run_all`, every setting at its default), materialize,
+`import-items`, and `import-users` for age and postcode, which only `ranker_v2` reads), backfill, train and gate (`run_all`, every setting at its default), materialize,
 then `bentoml serve` ranks each test user's candidates over HTTP: the items they rated in the
 test period and 100 random others. Relevance: a rating of 4 or 5 (the platform's good label).
 Baselines on the same candidates: popularity and a Bayesian item mean (train period), and an
@@ -34,7 +34,14 @@ from sklearn.metrics import ndcg_score, roc_auc_score
 
 from benchmarks.report import load_average, write_results
 from engageflow import lake
-from engageflow.importer import CatalogMapping, ColumnMapping, import_events, import_items
+from engageflow.importer import (
+    CatalogMapping,
+    ColumnMapping,
+    UserMapping,
+    import_events,
+    import_items,
+    import_users,
+)
 from engageflow.pseudonym import load_key, pseudonymize
 from engageflow.settings import Settings
 from feature_repo.backfill import backfill
@@ -76,6 +83,15 @@ def read_movielens(wheel: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     movies = movies.rename(columns={"item_id:token": "item", "class:token_seq": "genres"})
     movies["genres"] = movies["genres"].fillna("unknown")
     return ratings, movies[["item", "genres"]]
+
+
+def read_users(wheel: Path) -> pd.DataFrame:
+    """MovieLens' user table: user, age (years), zip (a postcode: pooled into regions of at
+    least `importer.min_region_users` users on import). Gender and occupation are left out."""
+    with zipfile.ZipFile(wheel) as archive, archive.open(f"{INSIDE}.user") as raw:
+        users = pd.read_csv(raw, sep="\t", dtype=str)
+    users = users.rename(columns=lambda c: c.split(":")[0])
+    return users.rename(columns={"user_id": "user", "zip_code": "zip"})[["user", "age", "zip"]]
 
 
 def split_day(ratings: pd.DataFrame) -> date:
@@ -180,6 +196,8 @@ def platform_rankings(
     import_events(settings, folder / "ratings.csv", ratings)
     genres = CatalogMapping("item", topic="genres", topic_separator=" ")
     import_items(settings, folder / "movies.csv", genres)
+    read_users(fetch_wheel()).to_csv(folder / "users.csv", index=False)
+    import_users(settings, folder / "users.csv", UserMapping("user", age="age", region="zip"))
     days = list(lake.partition_days(settings.root, "landing", "events"))
     backfill(settings, days)
     trained = run_all(settings, days[-1])
