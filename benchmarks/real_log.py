@@ -3,7 +3,8 @@ inside the `recbole==1.2.1` wheel on PyPI, fetched by pip and checked by hash, n
 
 Strict global time split: the last tenth of the ratings (by time, from the day it starts) is
 the test period. The platform sees only the days before it: import (`import-events --rating`,
-`import-items`, and `import-users` for age and postcode, which only `ranker_v2` reads), backfill, train and gate (`run_all`, every setting at its default), materialize,
+`import-items`, and `import-users` for age and postcode, which only `ranker_v2` reads),
+backfill, train and gate (`run_all`, every setting at its default), materialize,
 then `bentoml serve` ranks each test user's candidates over HTTP: the items they rated in the
 test period and 100 random others. Relevance: a rating of 4 or 5 (the platform's good label).
 Baselines on the same candidates: popularity and a Bayesian item mean (train period), and an
