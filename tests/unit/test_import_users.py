@@ -184,3 +184,24 @@ def test_cli_refuses_with_exit_2_and_lands_with_exit_0(settings: Settings, tmp_p
     )
     assert landed.exit_code == 0, landed.output
     assert "landed 4 users' attributes for 2026-02-01" in landed.output
+
+
+def test_a_hand_dropped_users_csv_is_gated_row_by_row(settings: Settings) -> None:
+    folder = settings.root / "landing" / "users" / f"date={FIRST}"
+    folder.mkdir(parents=True)
+    (folder / "drop.csv").write_text(
+        "user_id,signup_at,age_band,region,declared_topics\n"
+        'p_a,2026-01-05T00:00:00Z,3,0,"[1, 4]"\n'
+        "p_d,,,,\n"  # nothing known but the user: valid
+        "p_e,,7,2,[0]\n"
+        "p_b,,9,1,\n"  # no such age band
+        'p_c,,2,1,"[oops"\n'  # declared topics that are not a list
+    )
+    done = ingest_users(settings, FIRST)
+    assert (done.rows, done.rows_quarantined) == (3, 2)
+    accepted = pd.read_parquet(done.path)
+    assert accepted["user_id"].tolist() == ["p_a", "p_d", "p_e"]
+    assert list(accepted["declared_topics"][0]) == [1, 4]
+    bad = pd.read_parquet(next(done.quarantine.rglob("*.parquet")))
+    assert sorted(bad["user_id"]) == ["p_b", "p_c"]
+    assert bad.set_index("user_id").loc["p_c", "declared_topics"] == "[oops"  # as it came
