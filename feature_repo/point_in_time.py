@@ -54,20 +54,17 @@ class Plan:
 def plan(store, service) -> Plan | None:
     """How to join `service` with ASOF joins; None when the plan cannot match Feast exactly."""
     from feast.infra.offline_stores.file_source import FileSource
-    from feast.on_demand_feature_view import OnDemandFeatureView
 
     if store.config.offline_store.type != "duckdb":
         return None
     wanted: dict[str, dict[str, None]] = {}  # view -> columns (ordered set)
+    odfvs = {view.name: view for view in store.list_on_demand_feature_views(allow_cache=True)}
     on_demand = []
     for projection in service.feature_view_projections:
         if projection.join_key_map or projection.name_alias:
             return None
-        try:
-            view = store.get_on_demand_feature_view(projection.name)
-        except Exception:  # noqa: BLE001 - not an on-demand view: a batch view, read below
-            view = None
-        if isinstance(view, OnDemandFeatureView):
+        if projection.name in odfvs:
+            view = odfvs[projection.name]
             on_demand.append(view)
             for source in view.source_feature_view_projections.values():
                 wanted.setdefault(source.name, {}).update(dict.fromkeys(_names(source)))
@@ -131,8 +128,7 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
         con.register(f"v{i}", pa.table({"k": table[read.key], "t": table[TS], "i": index}))
     picks = [f"i{i}" for i in range(len(plan.reads))]
     back = " ".join(
-        f"LEFT JOIN by_{key} ON e.{key} = by_{key}.{key} AND e.{TS} = by_{key}.{TS}"
-        for key in keys
+        f"LEFT JOIN by_{key} ON e.{key} = by_{key}.{key} AND e.{TS} = by_{key}.{TS}" for key in keys
     )
     # DuckDB's joins keep no row order: sort the (narrow) picks back into the entity's.
     picked = con.sql(
@@ -141,7 +137,9 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
     ).to_arrow_table()
     con.close()
     inputs = {
-        f.name for view in plan.on_demand for source in view.source_feature_view_projections.values()
+        f.name
+        for view in plan.on_demand
+        for source in view.source_feature_view_projections.values()
         for f in source.features
     }
     columns: dict[str, object] = {}  # on-demand inputs, as Arrow
@@ -172,7 +170,8 @@ def _matches(plan: Plan, key: str) -> str:
         fresh = f" AND v{i}.t + to_microseconds({_micros(read.ttl)}) >= d.{TS}" if read.ttl else ""
         picks.append(f"CASE WHEN v{i}.i IS NOT NULL{fresh} THEN v{i}.i END AS i{i}")
     distinct = f"(SELECT DISTINCT {key}, {TS} FROM entity_rows) d"
-    return f"by_{key} AS (SELECT d.{key}, d.{TS}, {', '.join(picks)} FROM {distinct} {' '.join(joins)})"
+    picked = ", ".join(picks)
+    return f"by_{key} AS (SELECT d.{key}, d.{TS}, {picked} FROM {distinct} {' '.join(joins)})"
 
 
 def _read(con: duckdb.DuckDBPyConnection, read: ViewRead) -> pa.Table:
