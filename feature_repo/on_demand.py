@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,22 +82,52 @@ def user_item_similarity(views: dict[str, FeatureView]) -> OnDemandFeatureView:
 # (point_in_time.py): the same arithmetic in the same order, so the same float64 values, as
 # the Python functions give row by row (tests/unit/test_on_demand_vectorised.py). A twin
 # serves only the function it was written for: its fingerprint is that of the view's source.
-Columns = dict[str, Any]  # feature name -> pyarrow ChunkedArray (or NumPy array)
 CHUNK = 131_072  # rows per step of the cosine: bounds the float64 copies of the vectors
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A view's column at the rows a join picked: `values[rows]`, no value where rows is -1.
+    Twins read the (small) view table once per row of it, not once per joined row."""
+
+    values: pa.ChunkedArray | pa.Array
+    rows: np.ndarray
+
+    @staticmethod
+    def of(column: pa.ChunkedArray | pa.Array | Gathered) -> Gathered:
+        if isinstance(column, Gathered):
+            return column
+        return Gathered(column, np.arange(len(column)))
+
+    def arrow(self) -> pa.ChunkedArray | pa.Array:
+        return self.values.take(pa.array(self.rows, mask=self.rows < 0))
+
+
+Columns = dict[str, Any]  # input name -> Gathered or a pyarrow (Chunked)Array
+
+
+def _scalars(column: Any, dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """A column's values as `dtype` (0 where unknown) and where they are known."""
+    column = Gathered.of(column)
+    values = pc.fill_null(column.values, 0).to_numpy().astype(dtype)
+    known = column.values.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.where(column.rows < 0, 0, column.rows)
+    return values[rows], known[rows] & (column.rows >= 0)
 
 
 def _match(columns: Columns) -> Columns:
     affinity = _lists(columns["topic_affinity"])
-    topic = pc.fill_null(columns["topic"], -1).to_numpy()
-    known = affinity.valid & (topic >= 0) & (topic < affinity.lengths)
+    topic, has_topic = _scalars(columns["topic"], np.int64)
+    known = affinity.valid & has_topic & (topic >= 0) & (topic < affinity.lengths)
     match = np.full(len(topic), np.nan)
     match[known] = affinity.flat[affinity.starts[known] + topic[known]]
-    created = columns["created_at_epoch_s"]
-    asked = pc.cast(columns["request_ts"], pa.timestamp("us", "UTC")).cast(pa.int64())
-    seen = pc.and_(pc.is_valid(created), pc.is_valid(asked)).to_numpy()
+    created, has_created = _scalars(columns["created_at_epoch_s"], np.int64)
+    asked = pc.cast(Gathered.of(columns["request_ts"]).arrow(), pa.timestamp("us", "UTC"))
+    asked_us, has_asked = _scalars(pc.cast(asked, pa.int64()), np.int64)
+    seen = has_created & has_asked
     age = np.full(len(topic), np.nan)
-    asked_s = pc.fill_null(asked, 0).to_numpy()[seen] / 1e6  # datetime.timestamp(), exactly
-    age[seen] = (asked_s - pc.fill_null(created, 0).to_numpy()[seen].astype(np.float64)) / 3600.0
+    asked_s = asked_us[seen] / 1e6  # datetime.timestamp(), exactly
+    age[seen] = (asked_s - created[seen].astype(np.float64)) / 3600.0
     return {"topic_affinity_match": match, "item_age_hours": age}
 
 
@@ -123,13 +154,17 @@ def _similarity(columns: Columns) -> Columns:
 class _lists:
     """A list column's flat float64 values, each row's start and length, and its validity."""
 
-    def __init__(self, column) -> None:
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    def __init__(self, column: Any) -> None:
+        column = Gathered.of(column)
+        values = column.values
+        array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         offsets = array.offsets.to_numpy()
+        rows = np.where(column.rows < 0, 0, column.rows)
+        valid = array.is_valid().to_numpy(zero_copy_only=False)
         self.flat = array.values.to_numpy(zero_copy_only=False).astype(np.float64)
-        self.starts = offsets[:-1].astype(np.int64)
-        self.valid = array.is_valid().to_numpy(zero_copy_only=False)
-        self.lengths = np.where(self.valid, offsets[1:] - offsets[:-1], -1)
+        self.starts = offsets[:-1].astype(np.int64)[rows]
+        self.valid = valid[rows] & (column.rows >= 0)
+        self.lengths = np.where(self.valid, (offsets[1:] - offsets[:-1])[rows], -1)
 
     def matrix(self, rows: np.ndarray, size: int) -> np.ndarray:
         return self.flat[self.starts[rows][:, None] + np.arange(size)]
@@ -155,5 +190,6 @@ def vectorised(view: OnDemandFeatureView, columns: Columns) -> Columns:
         return twin[0](columns)
     names = [f.name for s in view.source_feature_view_projections.values() for f in s.features]
     names += [f.name for s in view.source_request_sources.values() for f in s.schema]
-    out = view.feature_transformation.udf(pa.table({n: columns[n] for n in names}).to_pydict())
+    inputs = pa.table({n: Gathered.of(columns[n]).arrow() for n in names})
+    out = view.feature_transformation.udf(inputs.to_pydict())
     return {field.name: pa.array(out[field.name], pa.float64()) for field in view.features}

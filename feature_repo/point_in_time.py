@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from feature_repo.on_demand import vectorised
+from feature_repo.on_demand import Gathered, vectorised
 
 ROW, TS = "_row", "_ts"
 
@@ -142,20 +142,21 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
         for source in view.source_feature_view_projections.values()
         for f in source.features
     }
-    columns: dict[str, object] = {}  # on-demand inputs, as Arrow
-    values: dict[str, np.ndarray] = {}  # the service's features, as float64
+    out = np.empty((len(entity), len(plan.features)), dtype=np.float32, order="F")
+    where = {name: j for j, name in enumerate(plan.features)}
+    columns: dict[str, object] = {}  # on-demand inputs
     for i, (read, table) in enumerate(zip(plan.reads, tables, strict=True)):
-        rows = pc.fill_null(picked[f"i{i}"], len(table)).to_numpy()  # no row: the NaN row
-        scalar = [n for n in read.columns if n in plan.features]
-        values.update(zip(scalar, _gather(table, scalar, rows).T, strict=True))
-        columns.update({n: table[n].take(picked[f"i{i}"]) for n in read.columns if n in inputs})
+        rows = pc.fill_null(picked[f"i{i}"], -1).to_numpy()  # -1: no row
+        for name in read.columns:
+            if name in where:
+                _gather(table[name], rows, out[:, where[name]])
+            if name in inputs:
+                columns[name] = Gathered(table[name], rows)
     for view in plan.on_demand:
         for source in view.source_request_sources.values():
             columns.update({f.name: _timestamps(entity[f.name]) for f in source.schema})
-        values.update(vectorised(view, columns))
-    out = np.empty((len(entity), len(plan.features)), dtype=np.float32, order="F")
-    for j, name in enumerate(plan.features):
-        out[:, j] = _floats(values[name])
+        for name, values in vectorised(view, columns).items():
+            out[:, where[name]] = _floats(values)
     return out
 
 
@@ -183,12 +184,10 @@ def _read(con: duckdb.DuckDBPyConnection, read: ViewRead) -> pa.Table:
     ).to_arrow_table()
 
 
-def _gather(table: pa.Table, names: list[str], rows: np.ndarray) -> np.ndarray:
-    """`names` of `table` at `rows` as float64 (index len(table): a row of NaN)."""
-    small = np.full((len(table) + 1, len(names)), np.nan)
-    for j, name in enumerate(names):
-        small[:-1, j] = _floats(table[name])
-    return small[rows]
+def _gather(column: pa.ChunkedArray, rows: np.ndarray, out: np.ndarray) -> None:
+    """`column` at `rows` (-1: NaN) into `out`, as float32 via float64 (as pandas converts)."""
+    small = np.append(_floats(column), np.nan).astype(np.float32)
+    np.take(small, rows, out=out)  # index -1 takes the NaN at the end
 
 
 def _timestamps(values: pd.Series) -> pa.Array:
