@@ -89,8 +89,10 @@ def check_training_set(frame: pd.DataFrame, features: list[str], days: list[date
 
     GX copies and hashes every column of a batch (seconds for 1M rows of ~70 features), while
     only the column-set expectation looks past the meta columns, and it needs their names: it
-    runs on the frame's header, every other expectation on the meta columns' rows.
+    runs on the frame's header, every other expectation on the meta columns' rows (numbers
+    widened: expectations/compat.py).
     """
+    from expectations.compat import with_wide_numbers
     from expectations.derived_suites import training_set_suite
     from expectations.gate import validate
 
@@ -98,7 +100,8 @@ def check_training_set(frame: pd.DataFrame, features: list[str], days: list[date
     header = [e for e in suite["expectations"] if e["type"] == COLUMN_SET]
     rows = [e for e in suite["expectations"] if e["type"] != COLUMN_SET]
     for part, expectations in ((frame.iloc[:0], header), (None, rows)):
-        part = frame[META_COLUMNS] if part is None else part  # once the columns are known there
+        # The rows once the columns are known there.
+        part = with_wide_numbers(frame[META_COLUMNS]) if part is None else part
         checked = validate(part, {**suite, "expectations": expectations}, rows_are_records=False)
         if not checked.passed:
             raise DataError(

@@ -54,3 +54,26 @@ def test_a_broken_frame_fails_naming_the_check(break_it, names: str) -> None:
     with pytest.raises(DataError, match=f"failed its checks: .*{pd.io.common.re.escape(names)}"):
         check_training_set(break_it(_frame()), FEATURES, DAYS)
     assert set(META_COLUMNS) <= set(_frame().columns)
+
+
+def test_numbers_are_widened_without_changing_them() -> None:
+    from expectations.compat import with_wide_numbers
+
+    frame = pd.DataFrame(
+        {
+            "position": np.array([0, -3, 32767], dtype=np.int16),
+            "count": np.array([1, 2, 3], dtype=np.uint8),
+            "score": np.array([0.1, 0.2, np.nan], dtype=np.float32),
+            "big": np.array([2**63, 1, 2], dtype=np.uint64),
+            "id": ["a", "b", "c"],
+        }
+    )
+    wide = with_wide_numbers(frame)
+    assert wide.dtypes.astype(str).to_dict() == {
+        "position": "int64",
+        "count": "int64",
+        "score": "float64",
+        "big": "uint64",
+        "id": "object",
+    }
+    pd.testing.assert_frame_equal(wide.astype(frame.dtypes.to_dict()), frame)
