@@ -60,4 +60,4 @@ def join_features(
                 for name in features
             }
         )
-    return pd.concat([impressions.reset_index(drop=True), values], axis=1)
+    return pd.concat([impressions.reset_index(drop=True), values], axis=1, copy=False)

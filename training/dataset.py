@@ -70,17 +70,17 @@ def joined_features(
     from feature_repo.store import feature_store
 
     store = feature_store(settings)
-    frame = join_features(store, impressions, service_name)
+    # The frame's columns picked before the join, so its 1M rows of features are not copied
+    # again to reorder them (meta, features, the other service's, truth).
+    meta = impressions[META_COLUMNS].astype({"propensity": np.float64})
+    frame = join_features(store, meta, service_name)
     features = service_features(store, service_name)
-    others: list[str] = []
     if also and also != service_name:
-        joined = join_features(store, impressions, also)
+        joined = join_features(store, meta, also)
         others = [f for f in service_features(store, also) if f not in features]
         frame[others] = joined[others].to_numpy()
-    keep = [*META_COLUMNS, *features, *others]
-    keep += [TRUTH_COLUMN] if TRUTH_COLUMN in frame else []
-    frame = frame[keep]
-    frame["propensity"] = frame["propensity"].astype(np.float64)
+    if TRUTH_COLUMN in impressions:
+        frame[TRUTH_COLUMN] = impressions[TRUTH_COLUMN].to_numpy()
     return frame, features
 
 
