@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -38,7 +37,7 @@ class ViewRead:
 
     name: str
     key: str
-    files: str  # a Parquet file or a glob over a directory of partitions
+    path: str  # the FileSource's path, read as Feast's DuckDB store reads it
     timestamp: str
     ttl: timedelta | None
     columns: tuple[str, ...]
@@ -78,10 +77,10 @@ def plan(store, service) -> Plan | None:
         plain = isinstance(source, FileSource) and not source.field_mapping
         if len(keys) != 1 or not plain or source.created_timestamp_column:
             return None
-        path = Path(source.path)
-        files = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
         ttl = view.ttl or None  # Feast: a zero TTL never expires
-        reads.append(ViewRead(name, keys[0], files, source.timestamp_field, ttl, tuple(columns)))
+        reads.append(
+            ViewRead(name, keys[0], source.path, source.timestamp_field, ttl, tuple(columns))
+        )
     services = _names_of(service)
     inputs = [name for read in reads for name in read.columns]
     if len(set(inputs)) != len(inputs) or not _scalar_outputs(store, service, on_demand):
@@ -120,7 +119,9 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
     ts = _timestamps(entity["event_timestamp"])
     keys = sorted({read.key for read in plan.reads})
     con = duckdb.connect()
-    rows = {ROW: np.arange(len(entity)), TS: ts, **{k: entity[k].to_numpy() for k in keys}}
+    # Key columns by position (k0, k1, ...): SQL names of ours, whatever the join keys are called.
+    rows = {ROW: np.arange(len(entity)), TS: ts}
+    rows |= {f"k{n}": entity[key].to_numpy() for n, key in enumerate(keys)}
     con.register("entity_rows", pa.table(rows))
     tables = [_read(con, read) for read in plan.reads]
     for i, (read, table) in enumerate(zip(plan.reads, tables, strict=True)):
@@ -128,11 +129,11 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
         con.register(f"v{i}", pa.table({"k": table[read.key], "t": table[TS], "i": index}))
     picks = [f"i{i}" for i in range(len(plan.reads))]
     back = " ".join(
-        f"LEFT JOIN by_{key} ON e.{key} = by_{key}.{key} AND e.{TS} = by_{key}.{TS}" for key in keys
+        f"LEFT JOIN by{n} ON e.k{n} = by{n}.k{n} AND e.{TS} = by{n}.{TS}" for n in range(len(keys))
     )
     # DuckDB's joins keep no row order: sort the (narrow) picks back into the entity's.
     picked = con.sql(
-        f"WITH {', '.join(_matches(plan, key) for key in keys)} "
+        f"WITH {', '.join(_matches(plan, key, n) for n, key in enumerate(keys))} "
         f"SELECT {', '.join(picks)} FROM entity_rows e {back} ORDER BY e.{ROW}"
     ).to_arrow_table()
     con.close()
@@ -160,19 +161,19 @@ def join(plan: Plan, entity: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _matches(plan: Plan, key: str) -> str:
-    """A CTE `by_<key>`: each distinct (key, time) of the entity rows, with the index of its
-    row in each view keyed by `key` (NULL: no row at or before the time within the TTL)."""
+def _matches(plan: Plan, key: str, n: int) -> str:
+    """A CTE `by<n>`: each distinct (key, time) of the entity rows (`key` is column k<n>), with
+    the index of its row in each view keyed by it (NULL: none at or before, within the TTL)."""
     joins, picks = [], []
     for i, read in enumerate(plan.reads):
         if read.key != key:
             continue
-        joins.append(f"ASOF LEFT JOIN v{i} ON d.{key} = v{i}.k AND d.{TS} >= v{i}.t")
+        joins.append(f"ASOF LEFT JOIN v{i} ON d.k{n} = v{i}.k AND d.{TS} >= v{i}.t")
         fresh = f" AND v{i}.t + to_microseconds({_micros(read.ttl)}) >= d.{TS}" if read.ttl else ""
         picks.append(f"CASE WHEN v{i}.i IS NOT NULL{fresh} THEN v{i}.i END AS i{i}")
-    distinct = f"(SELECT DISTINCT {key}, {TS} FROM entity_rows) d"
+    distinct = f"(SELECT DISTINCT k{n}, {TS} FROM entity_rows) d"
     picked = ", ".join(picks)
-    return f"by_{key} AS (SELECT d.{key}, d.{TS}, {picked} FROM {distinct} {' '.join(joins)})"
+    return f"by{n} AS (SELECT d.k{n}, d.{TS}, {picked} FROM {distinct} {' '.join(joins)})"
 
 
 def _read(con: duckdb.DuckDBPyConnection, read: ViewRead) -> pa.Table:
@@ -180,7 +181,7 @@ def _read(con: duckdb.DuckDBPyConnection, read: ViewRead) -> pa.Table:
     columns = ", ".join(map(_q, read.columns))
     return con.sql(
         f"SELECT {_q(read.key)}, {_q(read.timestamp)}::TIMESTAMPTZ AS {TS}, {columns} "
-        f"FROM read_parquet('{read.files}', hive_partitioning = false)"
+        f"FROM read_parquet('{_literal(read.path)}')"  # as Feast's ibis.read_parquet(path)
     ).to_arrow_table()
 
 
@@ -209,6 +210,10 @@ def _floats(column) -> np.ndarray:
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
 
 
 def _micros(ttl: timedelta) -> int:
