@@ -1,10 +1,11 @@
 """Point-in-time joins as DuckDB ASOF joins, planned from the Feast registry's own definitions.
 
 Why not Feast's `get_historical_features` here: for 1M impressions and `ranker_v2` it took
-~250 s (benchmarks/pit_join.py), the raw DuckDB join ~15 s. Most of it is Feast 0.67 running
-each Python-mode on-demand view on `to_pydict()` of the whole joined table (every column of
-every row as Python objects), the rest its ibis SQL (each view range-joined on a string row id,
-then deduplicated with a window). Neither is a setting of Feast's API.
+165 s, one raw DuckDB statement over the same Parquet 22 s (docs/benchmarks/pit_join.md).
+Most of it is Feast 0.67 running each Python-mode on-demand view on `to_pydict()` of the whole
+joined table (every column of every row as Python objects: ~75% in a profile), the rest its
+ibis SQL (each view range-joined on a string row id, then deduplicated with a window). Neither
+is a setting of Feast's API, and a pandas-mode view would still convert the whole table.
 
 The plan is read from the registry (the FeatureService's projections, each view's FileSource,
 timestamp field, entity key and TTL, the on-demand views' inputs), so the Feast definitions stay
