@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from engageflow.errors import DataError
+from feature_repo import point_in_time
 from feature_repo.compat import historical_in_entity_order
 
 
@@ -31,19 +32,32 @@ def service_features(store, service_name: str) -> list[str]:
     return [f.name for view in service.feature_view_projections for f in view.features]
 
 
-def join_features(store, impressions: pd.DataFrame, service_name: str) -> pd.DataFrame:
-    """`impressions` plus the service's features as of each impression's time, same row order."""
+def join_features(
+    store, impressions: pd.DataFrame, service_name: str, via_feast: bool = False
+) -> pd.DataFrame:
+    """`impressions` plus the service's features (float32) as of each impression's time, same
+    row order: through DuckDB ASOF joins planned from the registry (point_in_time.py), or
+    Feast's `get_historical_features` where that plan does not apply (or `via_feast`)."""
+    ts = impressions["ts"].astype("datetime64[us, UTC]")
     entity = pd.DataFrame(
         {
             "user_id": impressions["user_id"].to_numpy(),
             "item_id": impressions["item_id"].to_numpy(),
-            "event_timestamp": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
-            "request_ts": impressions["ts"].astype("datetime64[us, UTC]").to_numpy(),
+            "event_timestamp": ts.array,
+            "request_ts": ts.array,
         }
     )
+    service = feature_service(store, service_name)
     features = service_features(store, service_name)
-    joined = historical_in_entity_order(store, entity, store.get_feature_service(service_name))
-    out = impressions.reset_index(drop=True).copy()
-    for name in features:
-        out[name] = pd.to_numeric(joined[name], errors="coerce").astype("float32")
-    return out
+    plan = None if via_feast else point_in_time.plan(store, service)
+    if plan is not None:
+        values = pd.DataFrame(point_in_time.join(plan, entity), columns=features, copy=False)
+    else:
+        joined = historical_in_entity_order(store, entity, service)
+        values = pd.DataFrame(
+            {
+                name: pd.to_numeric(joined[name], errors="coerce").astype("float32")
+                for name in features
+            }
+        )
+    return pd.concat([impressions.reset_index(drop=True), values], axis=1, copy=False)

@@ -24,6 +24,7 @@ from training.negatives import records_only_engagements, with_sampled_negatives
 # Request ids are the service's random UUIDs: ordering ties by them gave every replay of the
 # same seed another row order, and XGBoost's row subsampling another model (a user can hold
 # two requests at one timestamp, hence the item before the request).
+COLUMN_SET = "expect_table_columns_to_match_set"
 TRAINING_ORDER = ["ts", "user_id", "position", "item_id", "request_id"]
 
 
@@ -51,6 +52,64 @@ def _with_negatives(settings: Settings, day: date, impressions: pd.DataFrame) ->
     return with_sampled_negatives(impressions, ids, settings.training.sampled_negatives, seed)
 
 
+def training_impressions(settings: Settings, days: list[date], with_truth: bool) -> pd.DataFrame:
+    """The days' labelled impressions (with sampled negatives where needed), in training order."""
+    return pd.concat(
+        [
+            _with_negatives(settings, day, labelled_impressions(settings, day, with_truth))
+            for day in days
+        ],
+        ignore_index=True,
+    ).sort_values(TRAINING_ORDER, kind="stable")
+
+
+def joined_features(
+    settings: Settings, impressions: pd.DataFrame, service_name: str, also: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """`impressions` with `service_name`'s features (and `also`'s others), the frame's columns."""
+    from feature_repo.store import feature_store
+
+    store = feature_store(settings)
+    # The frame's columns picked before the join, so its 1M rows of features are not copied
+    # again to reorder them (meta, features, the other service's, truth).
+    meta = impressions[META_COLUMNS].astype({"propensity": np.float64})
+    frame = join_features(store, meta, service_name)
+    features = service_features(store, service_name)
+    if also and also != service_name:
+        joined = join_features(store, meta, also)
+        others = [f for f in service_features(store, also) if f not in features]
+        frame[others] = joined[others].to_numpy()
+    if TRUTH_COLUMN in impressions:
+        frame[TRUTH_COLUMN] = impressions[TRUTH_COLUMN].to_numpy()
+    return frame, features
+
+
+def check_training_set(frame: pd.DataFrame, features: list[str], days: list[date]) -> None:
+    """The training set's GX suite over `frame`; a DataError naming the failed checks.
+
+    GX copies and hashes every column of a batch (seconds for 1M rows of ~70 features), while
+    only the column-set expectation looks past the meta columns, and it needs their names: it
+    runs on the frame's header, every other expectation on the meta columns' rows (numbers
+    widened: expectations/compat.py).
+    """
+    from expectations.compat import with_wide_numbers
+    from expectations.derived_suites import training_set_suite
+    from expectations.gate import validate
+
+    suite = training_set_suite(META_COLUMNS, features)
+    header = [e for e in suite["expectations"] if e["type"] == COLUMN_SET]
+    rows = [e for e in suite["expectations"] if e["type"] != COLUMN_SET]
+    for part, expectations in ((frame.iloc[:0], header), (None, rows)):
+        # The rows once the columns are known there.
+        part = with_wide_numbers(frame[META_COLUMNS]) if part is None else part
+        checked = validate(part, {**suite, "expectations": expectations}, rows_are_records=False)
+        if not checked.passed:
+            raise DataError(
+                f"training set for {days[0]}..{days[-1]} failed its checks: "
+                f"{'; '.join(checked.batch_failures)}"
+            )
+
+
 def training_frame(
     settings: Settings,
     days: list[date],
@@ -61,33 +120,7 @@ def training_frame(
     """The days' labelled impressions joined with `service_name`'s features, in time order;
     `also` names another service whose features join too (a champion trained on it is scored
     on the same rows), without becoming the returned features."""
-    from expectations.derived_suites import training_set_suite
-    from expectations.gate import validate
-    from feature_repo.store import feature_store
-
-    store = feature_store(settings)
-    impressions = pd.concat(
-        [
-            _with_negatives(settings, day, labelled_impressions(settings, day, with_truth))
-            for day in days
-        ],
-        ignore_index=True,
-    ).sort_values(TRAINING_ORDER, kind="stable")
-    frame = join_features(store, impressions, service_name)
-    features = service_features(store, service_name)
-    others: list[str] = []
-    if also and also != service_name:
-        joined = join_features(store, impressions, also)
-        others = [f for f in service_features(store, also) if f not in features]
-        frame[others] = joined[others].to_numpy()
-    keep = [*META_COLUMNS, *features, *others]
-    keep += [TRUTH_COLUMN] if TRUTH_COLUMN in frame else []
-    frame = frame[keep]
-    frame["propensity"] = frame["propensity"].astype(np.float64)
-    checked = validate(frame, training_set_suite(META_COLUMNS, features), rows_are_records=False)
-    if not checked.passed:
-        raise DataError(
-            f"training set for {days[0]}..{days[-1]} failed its checks: "
-            f"{'; '.join(checked.batch_failures)}"
-        )
+    impressions = training_impressions(settings, days, with_truth)
+    frame, features = joined_features(settings, impressions, service_name, also)
+    check_training_set(frame, features, days)
     return frame, features
