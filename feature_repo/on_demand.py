@@ -136,11 +136,19 @@ Columns = dict[str, Any]  # input name -> Gathered or a pyarrow (Chunked)Array
 
 def _scalars(column: Any, dtype: type) -> tuple[np.ndarray, np.ndarray]:
     """A column's values as `dtype` (0 where unknown) and where they are known."""
-    column = Gathered.of(column)
+    column = _padded(Gathered.of(column))
     values = pc.fill_null(column.values, 0).to_numpy().astype(dtype)
     known = column.values.is_valid().to_numpy(zero_copy_only=False)
     rows = np.where(column.rows < 0, 0, column.rows)
     return values[rows], known[rows] & (column.rows >= 0)
+
+
+def _padded(column: Gathered) -> Gathered:
+    """`column` with one null value when its view table is empty (an optional view without
+    rows), so every row can point somewhere: all its rows are -1, unknown."""
+    if len(column.values):
+        return column
+    return Gathered(pa.nulls(1, column.values.type), column.rows)
 
 
 def _match(columns: Columns) -> Columns:
@@ -183,7 +191,7 @@ class _lists:
     """A list column's flat float64 values, each row's start and length, and its validity."""
 
     def __init__(self, column: Any) -> None:
-        column = Gathered.of(column)
+        column = _padded(Gathered.of(column))
         values = column.values
         array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         offsets = array.offsets.to_numpy()

@@ -116,3 +116,13 @@ def test_the_declared_topic_match_twin(views: dict) -> None:
     inputs = {"user_declared_topics": declared, "topic": topic}
     types = {"user_declared_topics": pa.list_(pa.float32()), "topic": pa.int64()}
     _both(views["user_declared_match"], inputs, types)
+
+
+def test_a_twin_reads_an_empty_view_as_unknown(views: dict) -> None:
+    """A user table never imported: the attributes view has no rows, every join row is -1."""
+    empty = on_demand.Gathered(pa.chunked_array([], pa.list_(pa.float32())), np.full(5, -1))
+    topics = pa.chunked_array([pa.array([0, 1, 2, 3, None], pa.int64())])
+    got = on_demand.vectorised(
+        views["user_declared_match"], {"user_declared_topics": empty, "topic": topics}
+    )
+    assert np.isnan(np.asarray(got["declared_topic_match"], dtype=float)).all()
