@@ -8,16 +8,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engageflow.processes import usable_cores
+
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
 
 
 def cores() -> int:
     """The cores this process may run on (its CPU affinity; a container may get fewer than the
     machine has)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def load_average() -> float:

@@ -8,13 +8,14 @@ item table. A request does one online read for its user (in a worker thread, bou
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
 import time
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -96,6 +97,19 @@ def check_limits(request: RankRequest, config: ServingConfig) -> None:
         raise BadRankRequest(
             "candidates", repeated[:5], f"candidates must be distinct; repeated: {repeated[:5]}"
         )
+
+
+@dataclass(frozen=True)
+class PendingRead:
+    """A request between routing and scoring: its model, source and feature read in flight."""
+
+    request: RankRequest
+    at: datetime
+    model: LoadedModel | None
+    source: Source | None
+    popularity: np.ndarray
+    future: Future | None  # the online read; None when there is nothing to read
+    why: str  # why there is no read (the fallback's reason)
 
 
 class RankingEngine:
@@ -227,12 +241,94 @@ class RankingEngine:
     def rank(self, request: RankRequest) -> RankResponse:
         """Rank the candidates; any feature problem answers from the fallback, never an error."""
         started = time.perf_counter()
+        pending = self._submit(request)
+        return self._answer(pending, *self._wait(pending), started)
+
+    async def rank_async(self, request: RankRequest) -> RankResponse:
+        """`rank` for an event loop: the same answer, the feature read awaited, not blocked on
+        (BentoML runs an async API on its event loop, without a hop to its thread pool)."""
+        started = time.perf_counter()
+        pending = self._submit(request)
+        return self._answer(pending, *await self._wait_async(pending), started)
+
+    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+        """(matrix or None, popularity, why no matrix or a note on it) for this request's model."""
+        pending = self._read_for(model, request, at)
+        return self._features(pending, *self._wait(pending))
+
+    def _submit(self, request: RankRequest) -> PendingRead:
+        """Check the limits, route the request and start its feature read."""
         check_limits(request, self.config)
         at = request_time(request.context)
-        model = route(request.user_id, self.slot.models, self.config)
-        features, popularity, why = self.features_for(model, request, at)
+        return self._read_for(route(request.user_id, self.slot.models, self.config), request, at)
+
+    def _read_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+        """The request's model, source and popularity, with its online read submitted (or why
+        there is none: no model, or that model's features not loaded)."""
+        source = self.sources.get(_key(model, self.settings)) if model is not None else None
+        if source is None:
+            source = next(iter(self.sources.values()), None)
+            popularity = (
+                np.zeros(len(request.candidates))
+                if source is None
+                else source.popularity[source.items.rows(request.candidates)]
+            )
+            if model is None:
+                return PendingRead(request, at, None, None, popularity, None, "no model loaded")
+            key = _key(model, self.settings)
+            why = f"features of v{model.version} not loaded: " + (
+                self._source_errors.get(key, "loading")
+            )
+            return PendingRead(request, at, model, None, popularity, None, why)
+        popularity = source.popularity[source.items.rows(request.candidates)]
+        future = self._pool.submit(self._read, source, request.user_id, request.candidates)
+        return PendingRead(request, at, model, source, popularity, future, "")
+
+    def _wait(self, pending: PendingRead) -> tuple[tuple | None, str]:
+        """(the read's result or None, why None), waiting at most `feature_timeout_ms`."""
+        if pending.future is None:
+            return None, pending.why
+        try:
+            return pending.future.result(timeout=self.config.feature_timeout_ms / 1e3), ""
+        except TimeoutError:
+            pending.future.cancel()
+            return None, self._timed_out()
+        except Exception as err:  # the online store is down or refusing
+            return None, _unavailable(err)
+
+    async def _wait_async(self, pending: PendingRead) -> tuple[tuple | None, str]:
+        """`_wait` without blocking the event loop (wait_for cancels the read on a timeout)."""
+        if pending.future is None:
+            return None, pending.why
+        timeout = self.config.feature_timeout_ms / 1e3
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(pending.future), timeout), ""
+        except TimeoutError:
+            return None, self._timed_out()
+        except Exception as err:  # the online store is down or refusing
+            return None, _unavailable(err)
+
+    def _timed_out(self) -> str:
+        return f"feature read exceeded {self.config.feature_timeout_ms} ms"
+
+    def _features(self, pending: PendingRead, read: tuple | None, why: str):
+        """(matrix or None, popularity, why) once the read is back or given up."""
+        if read is None:
+            return None, pending.popularity, why
+        user, extra = read
+        source = pending.source
+        # A user without online rows is scored by the model on missing user features: it
+        # trained on such impressions too (new users), so the fallback is only for outages.
+        note = "new user: no online row" if is_unknown_user(source.layout, user) else ""
+        items = gather_items(source.items, pending.request.candidates, extra)
+        return feature_matrix(source.layout, user, items, pending.at), pending.popularity, note
+
+    def _answer(self, pending: PendingRead, read, why: str, started: float) -> RankResponse:
+        """Score (or fall back), log the served slate and build the response."""
+        request, at = pending.request, pending.at
+        features, popularity, why = self._features(pending, read, why)
         rng = self._rng(request.user_id, at)
-        decision = decide(model, features, popularity, request.k, self.config, rng, why)
+        decision = decide(pending.model, features, popularity, request.k, self.config, rng, why)
         request_id = uuid.uuid4().hex
         shown = [request.candidates[i] for i in decision.order]
         latency_ms = (time.perf_counter() - started) * 1e3
@@ -252,40 +348,6 @@ class RankingEngine:
         )
         return _response(request_id, request.user_id, decision, shown)
 
-    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
-        """(matrix or None, popularity, why no matrix or a note on it) for this request's model."""
-        source = self.sources.get(_key(model, self.settings)) if model is not None else None
-        if source is None:
-            source = next(iter(self.sources.values()), None)
-            popularity = (
-                np.zeros(len(request.candidates))
-                if source is None
-                else source.popularity[source.items.rows(request.candidates)]
-            )
-            if model is None:
-                return None, popularity, "no model loaded"
-            key = _key(model, self.settings)
-            return (
-                None,
-                popularity,
-                f"features of v{model.version} not loaded: "
-                + (self._source_errors.get(key, "loading")),
-            )
-        popularity = source.popularity[source.items.rows(request.candidates)]
-        future = self._pool.submit(self._read, source, request.user_id, request.candidates)
-        try:
-            user, extra = future.result(timeout=self.config.feature_timeout_ms / 1e3)
-        except TimeoutError:
-            future.cancel()
-            return None, popularity, f"feature read exceeded {self.config.feature_timeout_ms} ms"
-        except Exception as err:  # the online store is down or refusing
-            return None, popularity, f"feature store unavailable: {type(err).__name__}"
-        # A user without online rows is scored by the model on missing user features: it
-        # trained on such impressions too (new users), so the fallback is only for outages.
-        note = "new user: no online row" if is_unknown_user(source.layout, user) else ""
-        items = gather_items(source.items, request.candidates, extra)
-        return feature_matrix(source.layout, user, items, at), popularity, note
-
     def _read(self, source: Source, user_id: str, candidates: list[str]):
         """The user's online row, and rows of candidates the item table does not hold."""
         rows = read_rows(self.store, source.layout.user_reads, USER_KEY, [user_id])
@@ -298,6 +360,10 @@ class RankingEngine:
         explores the same slates, so simulated loops are reproducible."""
         key = zlib.crc32(f"{user_id}|{at.isoformat()}".encode())
         return np.random.default_rng([self.settings.seed, key])
+
+
+def _unavailable(err: Exception) -> str:
+    return f"feature store unavailable: {type(err).__name__}"
 
 
 def _key(model: LoadedModel, settings: Settings) -> tuple:
