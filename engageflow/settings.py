@@ -308,7 +308,9 @@ class ServingConfig(Section):
     max_k: int = Field(default=100, ge=1)
     feature_timeout_ms: float = Field(default=50.0, gt=0)
     reload_interval_seconds: float = Field(default=10.0, gt=0)
-    cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    # The item tables reload when Feast records a materialization, a catalog lands or a model
+    # changes (checked every reload_interval_seconds); this is only the longest they are kept.
+    cache_ttl_seconds: float = Field(default=3600.0, ge=0)
     log_batch_rows: int = Field(default=2000, ge=1)
     log_flush_seconds: float = Field(default=1.0, gt=0)
     # What the fallback ranks by (feature store down or slow, no model): the item's decayed

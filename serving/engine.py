@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from engageflow import lake
 from engageflow.settings import ServingConfig, Settings
-from feature_repo.store import materialized_through
+from feature_repo.store import materialization_marks, materialized_through
 from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
 from serving.features import (
     feature_matrix,
@@ -122,6 +123,7 @@ class RankingEngine:
         self.sources: dict[tuple, Source] = {}
         self._source_errors: dict[tuple, str] = {}
         self.features_through: datetime | None = None  # every view materialized this far
+        self._loaded_marks: tuple | None = None  # what the item tables were loaded from
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -179,19 +181,23 @@ class RankingEngine:
                 if time.monotonic() >= next_reload:
                     # A new day materialized changes the item tables (popularity, new items)
                     # now, not a cache TTL later: the loop replays days reproducibly so.
-                    changed = self.slot.refresh() | self._materialized_since()
+                    changed = self.slot.refresh() | self._features_changed()
                     next_reload = time.monotonic() + self.config.reload_interval_seconds
                 if changed or self._cache_expired():
                     self.refresh_sources()
             except Exception:  # keep serving what is loaded; try again next tick
                 log.exception("background refresh failed")
 
-    def _materialized_since(self) -> bool:
-        """Whether Feast has materialized past what the loaded item tables hold."""
+    def _features_changed(self) -> bool:
+        """Whether Feast recorded a materialization, or a newer catalog landed, since the item
+        tables loaded. Only then (or past `cache_ttl_seconds`) are they reloaded: a reload is
+        ~2 s of Python beside the request path (GIL), which stalled its p99 once a TTL."""
         self.store.refresh_registry()
-        newest = materialized_through(self.store)
-        loaded = self.features_through
-        return newest is not None and (loaded is None or newest > loaded)
+        return self._marks() != self._loaded_marks
+
+    def _marks(self) -> tuple:
+        days = list(lake.partition_days(self.settings.root, "lake", "items"))
+        return materialization_marks(self.store), tuple(days[-1:])
 
     def _cache_expired(self) -> bool:
         oldest = min((s.items.loaded_at for s in self.sources.values()), default=0.0)
@@ -201,7 +207,7 @@ class RankingEngine:
         """Re-read the registry and every loaded model's item table; keep old ones on failure."""
         try:
             self.store.refresh_registry()
-            through = materialized_through(self.store)
+            through, marks = materialized_through(self.store), self._marks()
             ids = catalog_ids(self.settings.root)
         except Exception:
             log.exception("feature registry or catalog unreadable; keeping the loaded tables")
@@ -235,7 +241,7 @@ class RankingEngine:
         if not any(key in self._source_errors for key in wanted):
             # A table that failed keeps its older rows: claiming the new materialization would
             # let the loop go on, and stop the retry at the next reload interval.
-            self.features_through = through
+            self.features_through, self._loaded_marks = through, marks
 
     # -- the request path --------------------------------------------------------------------
     def rank(self, request: RankRequest) -> RankResponse:
