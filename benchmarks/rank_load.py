@@ -8,8 +8,9 @@ runs with an API key (every request carries it) and 2 workers. After the load th
 SIGTERM (its clean stop flushes the log) and the request ids of the 200 answers are compared with
 the distinct request ids in lake/predictions. `--stack` starts the whole local stack on the world
 (`engageflow up`: Airflow, MLflow, Evidently idle beside the ranker, which the stack starts) and
-loads its ranker; `engageflow down` stops it all (SIGTERM) before the log is read. Each row
-records the cores and the 1-minute load average sampled during its load.
+loads its ranker; `engageflow down` stops it all (SIGTERM) before the log is read; its table is
+docs/benchmarks/rank_load_stack.md. Each row records the cores and the 1-minute load average
+sampled during its load.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ with the service's workers{stack} and whatever else runs on this machine. An ach
 the offered one means requests queued (the latencies count the queue), not that any failed.
 """
     path = write_results(
-        "rank_load",
+        "rank_load_stack" if args.stack else "rank_load",
         "Serving: /rank under a steady load, served == logged",
         "python -m benchmarks.rank_load" + (" --stack" if args.stack else ""),
         [

@@ -50,6 +50,7 @@ class Run:
     achieved: float
     errors: int
     load: str = "-"  # the 1-minute load average during the run, "low-high"
+    cpu_ms: float | None = None  # CPU seconds of the server's processes per request, in ms
 
     def row(self) -> list[object]:
         p50, p95, p99 = np.percentile(self.latencies_ms, [50, 95, 99])
@@ -133,11 +134,24 @@ def logged_latency(root: Path, request_ids: list[str]) -> np.ndarray:
     return logged["latency_ms"].to_numpy()
 
 
-def load(target: str, url: str, bodies: list[dict], rate: float) -> Run:
+def load(target: str, url: str, bodies: list[dict], rate: float, pid: int | None = None) -> Run:
+    """An open-loop load; with `pid`, the CPU its process tree spent per request."""
     open_loop(url, bodies[: max(20, int(rate))], rate)  # warm-up
+    before = cpu_seconds(pid)
     with LoadSampler() as busy:
         done = open_loop(url, bodies, rate)
-    return Run(target, rate, done.latencies_ms, done.achieved, done.errors, busy.span)
+    cpu = (cpu_seconds(pid) - before) / len(done.replies) * 1e3 if pid else None
+    return Run(target, rate, done.latencies_ms, done.achieved, done.errors, busy.span, cpu)
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU of `pid` and its descendants (BentoML's workers), 0 without a pid."""
+    import psutil
+
+    if pid is None:
+        return 0.0
+    leader = psutil.Process(pid)
+    return sum(sum(p.cpu_times()[:2]) for p in [leader, *leader.children(recursive=True)])
 
 
 def feast_server(settings: Settings, port: int, log_path: Path) -> subprocess.Popen:
@@ -218,7 +232,8 @@ def main() -> None:
             runs.append(run)
             for rate in loads:
                 count = int(rate * args.seconds)
-                runs.append(load(target, f"{server.url}/rank", bodies[:count], rate))
+                url = f"{server.url}/rank"
+                runs.append(load(target, url, bodies[:count], rate, server.process.pid))
             server.stop(signal.SIGTERM)
             if workers == 1:
                 inside = logged_latency(settings.root, ids)
@@ -299,6 +314,7 @@ def report(runs: list[Run], read_predict, rank, inside, args, started: float, in
         ),
     ]
     inside_p50 = _pct(inside, 50)
+    per_request = two_run.cpu_ms or float("nan")
     http_p50 = _pct(by[("/rank, 1 worker(s)", 0.0)].latencies_ms, 50) - inside_p50
     table = "\n".join(f"| {what} | {got} | {'yes' if ok else 'no'} |" for what, got, ok in checks)
     notes = f"""
@@ -314,6 +330,11 @@ simulated world of {WORLD["users"]:,} users and {WORLD["items"]:,} items.
 | target | measured | met |
 |---|---|---|
 {table}
+
+Capacity per core: at {fast:g} req/s the 2 workers spent {per_request:.2f} ms of CPU per request
+(every process of the service), so one core serves about {1000 / per_request:.0f} req/s of /rank
+at {args.candidates} candidates when nothing else needs it; the client here ran on the same cores.
+The service starts one worker per usable core unless `serving.workers` is set.
 
 Where the time of a sequential /rank goes (1 worker, p50): {inside_p50:.2f} ms inside `rank`
 (prediction log `latency_ms`: feature read, gather, on-demand columns, predict, slate, log
