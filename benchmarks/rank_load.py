@@ -55,15 +55,16 @@ class Stack:
     """`engageflow up` on the world (free ports): Airflow, MLflow, the ranker and Evidently."""
 
     def __init__(self, settings: Settings, root: Path) -> None:
-        ports = {
-            "airflow": {"port": free_port()},
+        changes = {
+            # No time schedule: idle DAGs, not a simulate_traffic run asking this ranker too.
+            "airflow": {"port": free_port(), "schedule": "none"},
             "mlflow": {"port": free_port()},
             "monitoring": {"ui_port": free_port()},
         }
         self.settings = settings.model_copy(
             update={
                 name: getattr(settings, name).model_copy(update=values)
-                for name, values in ports.items()
+                for name, values in changes.items()
             }
         )
 
