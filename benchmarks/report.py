@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from engageflow.processes import usable_cores
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
 
@@ -14,15 +17,43 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
 def cores() -> int:
     """The cores this process may run on (its CPU affinity; a container may get fewer than the
     machine has)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def load_average() -> float:
     """The machine's 1-minute load average: above cores(), other work queued for the cores."""
     return os.getloadavg()[0]
+
+
+class LoadSampler:
+    """The 1-minute load average sampled every `every` seconds while a measurement runs (a
+    context manager): `span` is "low-high" over the samples, for a table's row."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every, self.samples = every, [load_average()]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.samples.append(load_average())
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(load_average())
+
+    @property
+    def high(self) -> float:
+        return max(self.samples)
+
+    @property
+    def span(self) -> str:
+        return f"{min(self.samples):.1f}-{max(self.samples):.1f}"
 
 
 def machine() -> str:

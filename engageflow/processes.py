@@ -13,6 +13,15 @@ import signal
 import psutil
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container or `taskset` may give
+    fewer than the machine has), else os.cpu_count()."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def stop_group(
     leader: psutil.Process | None, pgid: int, sig: int = signal.SIGTERM, timeout: float = 30.0
 ) -> int | None:

@@ -301,7 +301,9 @@ class ServingConfig(Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1)
+    # BentoML worker processes; None: one per core this process may run on (serving.launch).
+    # A request is Python on one core, so more workers than cores only take turns.
+    workers: int | None = Field(default=None, ge=1)
     canary_share: float = Field(default=0.1, ge=0, le=1)
     canary_salt: str = "engageflow-canary"
     epsilon: float = Field(default=0.05, ge=0, le=1)
@@ -309,13 +311,21 @@ class ServingConfig(Section):
     max_k: int = Field(default=100, ge=1)
     feature_timeout_ms: float = Field(default=50.0, gt=0)
     reload_interval_seconds: float = Field(default=10.0, gt=0)
-    cache_ttl_seconds: float = Field(default=60.0, ge=0)
+    # The item tables reload when Feast records a materialization, a catalog lands or a model
+    # changes (checked every reload_interval_seconds); this is only the longest they are kept.
+    cache_ttl_seconds: float = Field(default=3600.0, ge=0)
     log_batch_rows: int = Field(default=2000, ge=1)
     log_flush_seconds: float = Field(default=1.0, gt=0)
     # What the fallback ranks by (feature store down or slow, no model): the item's decayed
     # lifetime good rate shrunk toward everyone's (item_history), steadier than a 7-day rate.
     popularity_feature: str = "item_lt_good_rate"
-    threads: int = Field(default=1, ge=1)  # BentoML request threads per worker
+    # BentoML's thread pool per worker, for sync APIs only: /rank is async and runs on the
+    # worker's event loop (its feature read in the engine's own pool).
+    threads: int = Field(default=1, ge=1)
+    # BentoML's access log line per request (the prediction log already keeps every slate with
+    # its latency). Off, with the OpenTelemetry middleware skipped for /rank: about a third of
+    # a request's CPU (docs/benchmarks/rank_load.md).
+    access_log: bool = False
     # When set, /rank and /models need `Authorization: Bearer <key>` (serving/auth.py). Give
     # the key itself or, better, a file holding it (a mounted secret); not both.
     api_key: SecretStr | None = None

@@ -167,6 +167,13 @@ def run_feast(settings: Settings, *args: str, check: bool = True) -> subprocess.
     return subprocess.run([str(feast), *chdir, *args], env=env, check=check)
 
 
+def materialization_marks(store: FeatureStore) -> tuple:
+    """Every online view's recorded materialization intervals (cached registry): they change on
+    every materialize, a rerun of a window already written included."""
+    views = [view for view in store.list_feature_views(allow_cache=True) if view.online]
+    return tuple(sorted((view.name, tuple(view.materialization_intervals)) for view in views))
+
+
 def materialized_through(store: FeatureStore) -> datetime | None:
     """The time through which every online feature view of the store's cached registry is
     materialized (refresh it first to see another process's); None while any has never been.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -27,6 +28,9 @@ ASGIApp = Callable[[Scope, Callable, Callable], Awaitable[None]]
 
 class ApiKeyError(ValueError):
     """The configured key cannot be used; the message says which setting and what to do."""
+
+
+log = logging.getLogger(__name__)
 
 
 def api_key(config: ServingConfig) -> str | None:
@@ -85,6 +89,10 @@ class ApiKeyMiddleware:
             await self.app(scope, receive, send)
             return
         why = "missing" if header is None else "wrong"
+        # Logged here, not only by BentoML's access log (off by default): a refusal is rare and
+        # worth a line; the line names the client and path, never the header.
+        client = (scope.get("client") or ("?",))[0]
+        log.warning("401 %s %s from %s: %s API key", scope["method"], scope["path"], client, why)
         await _refuse(send, f"{why} API key: send the header 'Authorization: Bearer <key>'")
 
 

@@ -8,20 +8,22 @@ item table. A request does one online read for its user (in a worker thread, bou
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
 import time
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
+from engageflow import lake
 from engageflow.settings import ServingConfig, Settings
-from feature_repo.store import materialized_through
+from feature_repo.store import materialization_marks, materialized_through
 from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
 from serving.features import (
     feature_matrix,
@@ -98,6 +100,19 @@ def check_limits(request: RankRequest, config: ServingConfig) -> None:
         )
 
 
+@dataclass(frozen=True)
+class PendingRead:
+    """A request between routing and scoring: its model, source and feature read in flight."""
+
+    request: RankRequest
+    at: datetime
+    model: LoadedModel | None
+    source: Source | None
+    popularity: np.ndarray
+    future: Future | None  # the online read; None when there is nothing to read
+    why: str  # why there is no read (the fallback's reason)
+
+
 class RankingEngine:
     def __init__(self, settings: Settings, store=None, client=None) -> None:
         from engageflow.registry import connect
@@ -108,6 +123,7 @@ class RankingEngine:
         self.sources: dict[tuple, Source] = {}
         self._source_errors: dict[tuple, str] = {}
         self.features_through: datetime | None = None  # every view materialized this far
+        self._loaded_marks: tuple | None = None  # what the item tables were loaded from
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -165,19 +181,23 @@ class RankingEngine:
                 if time.monotonic() >= next_reload:
                     # A new day materialized changes the item tables (popularity, new items)
                     # now, not a cache TTL later: the loop replays days reproducibly so.
-                    changed = self.slot.refresh() | self._materialized_since()
+                    changed = self.slot.refresh() | self._features_changed()
                     next_reload = time.monotonic() + self.config.reload_interval_seconds
                 if changed or self._cache_expired():
                     self.refresh_sources()
             except Exception:  # keep serving what is loaded; try again next tick
                 log.exception("background refresh failed")
 
-    def _materialized_since(self) -> bool:
-        """Whether Feast has materialized past what the loaded item tables hold."""
+    def _features_changed(self) -> bool:
+        """Whether Feast recorded a materialization, or a newer catalog landed, since the item
+        tables loaded. Only then (or past `cache_ttl_seconds`) are they reloaded: a reload is
+        ~2 s of Python beside the request path (GIL), which stalled its p99 once a TTL."""
         self.store.refresh_registry()
-        newest = materialized_through(self.store)
-        loaded = self.features_through
-        return newest is not None and (loaded is None or newest > loaded)
+        return self._marks() != self._loaded_marks
+
+    def _marks(self) -> tuple:
+        days = list(lake.partition_days(self.settings.root, "lake", "items"))
+        return materialization_marks(self.store), tuple(days[-1:])
 
     def _cache_expired(self) -> bool:
         oldest = min((s.items.loaded_at for s in self.sources.values()), default=0.0)
@@ -187,7 +207,7 @@ class RankingEngine:
         """Re-read the registry and every loaded model's item table; keep old ones on failure."""
         try:
             self.store.refresh_registry()
-            through = materialized_through(self.store)
+            through, marks = materialized_through(self.store), self._marks()
             ids = catalog_ids(self.settings.root)
         except Exception:
             log.exception("feature registry or catalog unreadable; keeping the loaded tables")
@@ -221,18 +241,100 @@ class RankingEngine:
         if not any(key in self._source_errors for key in wanted):
             # A table that failed keeps its older rows: claiming the new materialization would
             # let the loop go on, and stop the retry at the next reload interval.
-            self.features_through = through
+            self.features_through, self._loaded_marks = through, marks
 
     # -- the request path --------------------------------------------------------------------
     def rank(self, request: RankRequest) -> RankResponse:
         """Rank the candidates; any feature problem answers from the fallback, never an error."""
         started = time.perf_counter()
+        pending = self._submit(request)
+        return self._answer(pending, *self._wait(pending), started)
+
+    async def rank_async(self, request: RankRequest) -> RankResponse:
+        """`rank` for an event loop: the same answer, the feature read awaited, not blocked on
+        (BentoML runs an async API on its event loop, without a hop to its thread pool)."""
+        started = time.perf_counter()
+        pending = self._submit(request)
+        return self._answer(pending, *await self._wait_async(pending), started)
+
+    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+        """(matrix or None, popularity, why no matrix or a note on it) for this request's model."""
+        pending = self._read_for(model, request, at)
+        return self._features(pending, *self._wait(pending))
+
+    def _submit(self, request: RankRequest) -> PendingRead:
+        """Check the limits, route the request and start its feature read."""
         check_limits(request, self.config)
         at = request_time(request.context)
-        model = route(request.user_id, self.slot.models, self.config)
-        features, popularity, why = self.features_for(model, request, at)
+        return self._read_for(route(request.user_id, self.slot.models, self.config), request, at)
+
+    def _read_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
+        """The request's model, source and popularity, with its online read submitted (or why
+        there is none: no model, or that model's features not loaded)."""
+        source = self.sources.get(_key(model, self.settings)) if model is not None else None
+        if source is None:
+            source = next(iter(self.sources.values()), None)
+            popularity = (
+                np.zeros(len(request.candidates))
+                if source is None
+                else source.popularity[source.items.rows(request.candidates)]
+            )
+            if model is None:
+                return PendingRead(request, at, None, None, popularity, None, "no model loaded")
+            key = _key(model, self.settings)
+            why = f"features of v{model.version} not loaded: " + (
+                self._source_errors.get(key, "loading")
+            )
+            return PendingRead(request, at, model, None, popularity, None, why)
+        popularity = source.popularity[source.items.rows(request.candidates)]
+        future = self._pool.submit(self._read, source, request.user_id, request.candidates)
+        return PendingRead(request, at, model, source, popularity, future, "")
+
+    def _wait(self, pending: PendingRead) -> tuple[tuple | None, str]:
+        """(the read's result or None, why None), waiting at most `feature_timeout_ms`."""
+        if pending.future is None:
+            return None, pending.why
+        try:
+            return pending.future.result(timeout=self.config.feature_timeout_ms / 1e3), ""
+        except TimeoutError:
+            pending.future.cancel()
+            return None, self._timed_out()
+        except Exception as err:  # the online store is down or refusing
+            return None, _unavailable(err)
+
+    async def _wait_async(self, pending: PendingRead) -> tuple[tuple | None, str]:
+        """`_wait` without blocking the event loop (wait_for cancels the read on a timeout)."""
+        if pending.future is None:
+            return None, pending.why
+        timeout = self.config.feature_timeout_ms / 1e3
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(pending.future), timeout), ""
+        except TimeoutError:
+            return None, self._timed_out()
+        except Exception as err:  # the online store is down or refusing
+            return None, _unavailable(err)
+
+    def _timed_out(self) -> str:
+        return f"feature read exceeded {self.config.feature_timeout_ms} ms"
+
+    def _features(self, pending: PendingRead, read: tuple | None, why: str):
+        """(matrix or None, popularity, why) once the read is back or given up."""
+        if read is None:
+            return None, pending.popularity, why
+        user, extra = read
+        source = pending.source
+        # A user without online rows is scored by the model on missing user features: it
+        # trained on such impressions too (new users), so the fallback is only for outages.
+        note = "new user: no online row" if is_unknown_user(source.layout, user) else ""
+        items = gather_items(source.items, pending.request.candidates, extra)
+        return feature_matrix(source.layout, user, items, pending.at), pending.popularity, note
+
+    def _answer(self, pending: PendingRead, read, why: str, started: float) -> RankResponse:
+        """Score (or fall back), log the served slate and build the response."""
+        request, at = pending.request, pending.at
+        features, popularity, why = self._features(pending, read, why)
         rng = self._rng(request.user_id, at)
-        decision = decide(model, features, popularity, request.k, self.config, rng, why)
+        decision = decide(pending.model, features, popularity, request.k, self.config, rng, why)
         request_id = uuid.uuid4().hex
         shown = [request.candidates[i] for i in decision.order]
         latency_ms = (time.perf_counter() - started) * 1e3
@@ -252,40 +354,6 @@ class RankingEngine:
         )
         return _response(request_id, request.user_id, decision, shown)
 
-    def features_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
-        """(matrix or None, popularity, why no matrix or a note on it) for this request's model."""
-        source = self.sources.get(_key(model, self.settings)) if model is not None else None
-        if source is None:
-            source = next(iter(self.sources.values()), None)
-            popularity = (
-                np.zeros(len(request.candidates))
-                if source is None
-                else source.popularity[source.items.rows(request.candidates)]
-            )
-            if model is None:
-                return None, popularity, "no model loaded"
-            key = _key(model, self.settings)
-            return (
-                None,
-                popularity,
-                f"features of v{model.version} not loaded: "
-                + (self._source_errors.get(key, "loading")),
-            )
-        popularity = source.popularity[source.items.rows(request.candidates)]
-        future = self._pool.submit(self._read, source, request.user_id, request.candidates)
-        try:
-            user, extra = future.result(timeout=self.config.feature_timeout_ms / 1e3)
-        except TimeoutError:
-            future.cancel()
-            return None, popularity, f"feature read exceeded {self.config.feature_timeout_ms} ms"
-        except Exception as err:  # the online store is down or refusing
-            return None, popularity, f"feature store unavailable: {type(err).__name__}"
-        # A user without online rows is scored by the model on missing user features: it
-        # trained on such impressions too (new users), so the fallback is only for outages.
-        note = "new user: no online row" if is_unknown_user(source.layout, user) else ""
-        items = gather_items(source.items, request.candidates, extra)
-        return feature_matrix(source.layout, user, items, at), popularity, note
-
     def _read(self, source: Source, user_id: str, candidates: list[str]):
         """The user's online row, and rows of candidates the item table does not hold."""
         rows = read_rows(self.store, source.layout.user_reads, USER_KEY, [user_id])
@@ -298,6 +366,10 @@ class RankingEngine:
         explores the same slates, so simulated loops are reproducible."""
         key = zlib.crc32(f"{user_id}|{at.isoformat()}".encode())
         return np.random.default_rng([self.settings.seed, key])
+
+
+def _unavailable(err: Exception) -> str:
+    return f"feature store unavailable: {type(err).__name__}"
 
 
 def _key(model: LoadedModel, settings: Settings) -> tuple:

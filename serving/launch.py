@@ -1,7 +1,8 @@
 """How to start the service: the `bentoml serve` command line and its environment.
 
-One place for `engageflow serve`, the integration tests and the benchmark. Workers and threads
-go through BENTOML_CONFIG_OVERRIDES, because BentoML reads them when the class is decorated.
+One place for `engageflow serve`, the integration tests and the benchmark. Workers, threads and
+BentoML's per-request middleware go through BENTOML_CONFIG_OVERRIDES, because BentoML reads them
+when the class is decorated.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from engageflow.compat import MLFLOW_FAIL_FAST_ENV
 from engageflow.polling import poll
+from engageflow.processes import usable_cores
 from engageflow.settings import Settings, child_env
 from serving.auth import api_key, bearer_header
 
@@ -39,14 +41,30 @@ def serve_command(settings: Settings) -> list[str]:
     ]
 
 
+def workers(settings: Settings) -> int:
+    """settings.serving.workers, or one worker per core this process may run on."""
+    return settings.serving.workers or usable_cores()
+
+
+def bento_config(settings: Settings) -> dict:
+    """BentoML's service config: the worker layout and what runs around every request."""
+    config = settings.serving
+    return {
+        "workers": workers(settings),
+        "threads": config.threads,
+        "logging": {"access": {"enabled": config.access_log}},
+        # BentoML always wraps requests in OpenTelemetry's middleware, and with no exporter
+        # configured (sample rate 0) builds spans that are never recorded: skip it for /rank.
+        "tracing": {"excluded_urls": ["/rank"]},
+    }
+
+
 def serve_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
     """`base` (default: this process's env) plus what the server processes need; the workers
     read settings themselves, so they get the resolved ones (`child_env`)."""
     env = child_env(settings, base)
     env.pop("ENGAGEFLOW_PSEUDONYM_KEY", None)  # callers send pseudonyms: the key stays out
-    overrides = {"services": {"Ranker": {"workers": settings.serving.workers}}}
-    overrides["services"]["Ranker"]["threads"] = settings.serving.threads
-    env["BENTOML_CONFIG_OVERRIDES"] = json.dumps(overrides)
+    env["BENTOML_CONFIG_OVERRIDES"] = json.dumps({"services": {"Ranker": bento_config(settings)}})
     env.setdefault("BENTOML_DO_NOT_TRACK", "true")
     # The refresher polls the registry every reload interval anyway: no minutes of MLflow
     # backoff while an MLflow server is down (the loaded models keep serving meanwhile).

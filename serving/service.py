@@ -61,11 +61,13 @@ class Ranker:
         return self.engine.ready
 
     @bentoml.api(route="/rank", input_spec=RankRequest, output_spec=RankResponse)
-    def rank(self, **fields) -> RankResponse:
+    async def rank(self, **fields) -> RankResponse:
         """Rank `candidates` for `user_id`: the best `k` with scores and propensities."""
         request = RankRequest.model_construct(**fields)  # already validated by BentoML
         try:
-            return self.engine.rank(request)
+            # Async: on the event loop, no hop to BentoML's thread pool and back (the feature
+            # read still runs in the engine's pool, awaited under its timeout).
+            return await self.engine.rank_async(request)
         except BadRankRequest as err:
             raise _as_validation_error(err) from None
 

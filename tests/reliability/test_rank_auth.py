@@ -50,7 +50,7 @@ def test_rank_needs_the_api_key_and_no_log_holds_it(
         assert httpx.get(f"{server.url}{open_path}").status_code == 200, open_path
     assert server.stop(signal.SIGTERM) is not None  # flushes the prediction log
     log_text = server.log_path.read_text()
-    assert "401" in log_text  # the refusals were logged (the access log is on) ...
+    assert "401" in log_text  # the refusals were logged (by the key's middleware) ...
     secret = planted_key.encode()
     written = [p for p in world.root.rglob("*") if p.is_file() and secret in p.read_bytes()]
     assert planted_key not in log_text and written == []  # ... the key never was
