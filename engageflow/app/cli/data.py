@@ -16,6 +16,10 @@ from engageflow.settings import get_settings
 
 app = typer.Typer()
 
+Timezone = Annotated[
+    str | None, typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin")
+]
+
 
 @app.command()
 def simulate(
@@ -66,10 +70,7 @@ def import_events(
     event_value: Annotated[
         list[str] | None, typer.Option(help="map a source event value: SRC=TYPE (repeatable)")
     ] = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
-    ] = None,
+    timezone: Timezone = None,
 ) -> None:
     """Import real logs into the landing zone; users are pseudonymized before storage."""
     from engageflow.importer import ColumnMapping
@@ -118,10 +119,7 @@ def import_items(
     duration: Annotated[str | None, typer.Option(help="column holding duration seconds")] = None,
     day: Annotated[str | None, typer.Option(help="first day (default: landed events')")] = None,
     through: Through = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
-    ] = None,
+    timezone: Timezone = None,
 ) -> None:
     """Land one catalog file as a snapshot per day: the items created by each day's end."""
     from engageflow.importer import CatalogMapping
@@ -164,10 +162,7 @@ def import_users(
     day: Annotated[
         str | None, typer.Option(help="the snapshot's day (default: first landed events day)")
     ] = None,
-    timezone: Annotated[
-        str | None,
-        typer.Option(help="IANA zone of times written without one, e.g. Europe/Berlin"),
-    ] = None,
+    timezone: Timezone = None,
 ) -> None:
     """Land a user table's coarse attributes (age band, region, signup day, declared topics);
     direct identifiers are refused."""
