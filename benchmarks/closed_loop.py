@@ -114,11 +114,17 @@ def _ideal_dcg(p_good: pd.Series) -> float:
 
 def paired(a: pd.DataFrame, b: pd.DataFrame, metric: str, seed: int = 0) -> tuple[float, ...]:
     """Mean of b - a over requests seen in both arms, with a bootstrap 95% interval."""
-    both = a.merge(b, on=KEY, suffixes=("_a", "_b"), validate="one_to_one")
+    both = _numbered(a).merge(_numbered(b), on=[*KEY, "nth"], suffixes=("_a", "_b"))
     diff = (both[f"{metric}_b"] - both[f"{metric}_a"]).to_numpy()
     draws = np.random.default_rng(seed).integers(0, len(diff), (RESAMPLES, len(diff)))
     means = diff[draws].mean(axis=1)
     return float(diff.mean()), *np.quantile(means, [0.025, 0.975]), len(diff)
+
+
+def _numbered(requests: pd.DataFrame) -> pd.DataFrame:
+    """`requests` with `nth`: a user's requests at one instant, numbered (rare, but seen)."""
+    ordered = requests.sort_values([*KEY, "ndcg_at_10", "good_rate"], kind="stable")
+    return ordered.assign(nth=ordered.groupby(KEY).cumcount())
 
 
 def main() -> None:
@@ -127,10 +133,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=10, help="served days")
     parser.add_argument("--requests", type=int, default=3000, help="requests per day")
     parser.add_argument("--train-days", type=int, default=7, help="training.train_days")
+    parser.add_argument("--keep", default=None, help="a folder to keep each arm's requests in")
     args = parser.parse_args()
     started = load_average()
+    arms = {}
     with tempfile.TemporaryDirectory(prefix="engageflow-closed-loop-") as tmp:
-        arms = {service: run_arm(Path(tmp), service, args) for service in ARMS}
+        for service in ARMS:
+            arms[service] = run_arm(Path(tmp), service, args)
+            if args.keep:  # an arm takes a quarter of an hour: keep it for a rerun of the table
+                arms[service].to_parquet(Path(args.keep) / f"{service}.parquet")
     v1, v2 = (arms[s] for s in ARMS)
     rows = []
     for metric in ("ndcg_at_10", "good_rate", "true_p_good"):
