@@ -133,15 +133,21 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=10, help="served days")
     parser.add_argument("--requests", type=int, default=3000, help="requests per day")
     parser.add_argument("--train-days", type=int, default=7, help="training.train_days")
-    parser.add_argument("--keep", default=None, help="a folder to keep each arm's requests in")
+    parser.add_argument(
+        "--keep", default=None, help="a folder to keep each arm's requests in (and reuse)"
+    )
     args = parser.parse_args()
     started = load_average()
     arms = {}
     with tempfile.TemporaryDirectory(prefix="engageflow-closed-loop-") as tmp:
         for service in ARMS:
+            kept = Path(args.keep) / f"{service}.parquet" if args.keep else None
+            if kept is not None and kept.exists():  # an arm kept by an earlier run
+                arms[service] = pd.read_parquet(kept)
+                continue
             arms[service] = run_arm(Path(tmp), service, args)
-            if args.keep:  # an arm takes a quarter of an hour: keep it for a rerun of the table
-                arms[service].to_parquet(Path(args.keep) / f"{service}.parquet")
+            if kept is not None:  # an arm takes a quarter of an hour: keep it for a rerun
+                arms[service].to_parquet(kept)
     v1, v2 = (arms[s] for s in ARMS)
     rows = []
     for metric in ("ndcg_at_10", "good_rate", "true_p_good"):
