@@ -22,7 +22,7 @@ def test_simulate_is_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
         done = _cli(data_dir, "simulate", "--days", "3", "--seed", "7")
         assert done.returncode == 0, done.stderr
     files = sorted(p.relative_to(runs[0]) for p in (runs[0] / "landing").rglob("*.parquet"))
-    assert len(files) == 6
+    assert len(files) == 9  # events, catalog and users for each of the 3 days
     for rel in files:
         assert (runs[0] / rel).read_bytes() == (runs[1] / rel).read_bytes(), rel
     other = tmp_path / "c"
