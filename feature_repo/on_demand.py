@@ -71,13 +71,15 @@ def user_item_similarity(views: dict[str, FeatureView]) -> OnDemandFeatureView:
         description="Cosine of the user's decayed taste vector and the item embedding.",
     )
     def user_item_similarity(inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        from math import sqrt  # correctly rounded, as numpy's twin is on every CPU
+
         out = []
         for taste, vector in zip(inputs["user_lt_taste"], inputs["embedding"], strict=True):
             if taste is None or vector is None or len(taste) != len(vector):
                 out.append(float("nan"))
                 continue
             dot = sum(a * b for a, b in zip(taste, vector, strict=True))
-            norms = sum(a * a for a in taste) ** 0.5 * sum(b * b for b in vector) ** 0.5
+            norms = sqrt(sum(a * a for a in taste)) * sqrt(sum(b * b for b in vector))
             out.append(dot / norms if norms > 0 else float("nan"))
         return {"taste_similarity": out}
 
@@ -180,8 +182,8 @@ def _similarity(columns: Columns) -> Columns:
                 dot += a[:, k] * b[:, k]
                 aa += a[:, k] * a[:, k]
                 bb += b[:, k] * b[:, k]
-            half = np.full(len(part), 0.5)  # pow(x, 0.5) as `** 0.5` computes it, not sqrt
-            norms = np.power(aa, half) * np.power(bb, half)
+            # sqrt, not pow(x, 0.5): IEEE rounds sqrt exactly, SIMD pow may differ by an ulp
+            norms = np.sqrt(aa) * np.sqrt(bb)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[part] = np.where(norms > 0, dot / norms, np.nan)
     return {"taste_similarity": out}
@@ -219,7 +221,7 @@ def _declared(columns: Columns) -> Columns:
 
 VECTORISED = {
     "user_item_match": (_match, "f0e40c2d159007bd"),
-    "user_item_similarity": (_similarity, "ab802d989d0f97a2"),
+    "user_item_similarity": (_similarity, "14688e257f4b140f"),
     "user_declared_match": (_declared, "078a70dd3f0da2c0"),
 }
 
