@@ -164,6 +164,9 @@ class FeastConfig(Section):
     offline_uri: str | None = None  # PostgreSQL offline store; `?sslmode=` passes through
     windows_days: list[int] = Field(default_factory=lambda: [1, 7, 28])
     embedding_dim: int = Field(default=16, ge=2)
+    # An item vector is smoothed toward yesterday's (weight halved each half-life; 0: off), so a
+    # refit's reshuffle of weak components does not move an unchanged item (transforms/embedding).
+    embedding_half_life_days: float = Field(default=1.0, ge=0)
     affinity_prior: float = Field(default=5.0, gt=0)  # pseudo-impressions that shrink affinities
     ttl_days: int = Field(default=2, ge=1)  # a feature row serves this long: one missed run
     # Long-horizon profiles (user_history, item_history): decayed lifetime sums whose rows

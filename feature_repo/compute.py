@@ -57,6 +57,7 @@ def compute_features(
             config.embedding_dim,
             settings.seed,
             previous.get(tables.ITEM_EMBEDDING),
+            config.embedding_half_life_days,
         ),
         tables.ITEM_PROFILE: item_profile(catalog, end),
         tables.USER_ATTRIBUTES: user_attributes(users, end),

@@ -11,6 +11,10 @@ Stable coordinates: an SVD basis is only defined up to a rotation (and flips), a
 it would wander, so a stored user vector (user_history) would point elsewhere tomorrow. The
 orthogonal rotation that best maps today's vectors of the items learned both days onto
 yesterday's (orthogonal Procrustes, scipy) fixes that without changing any cosine of one day.
+A rotation cannot stop the weak within-cluster components that a refit keeps or drops as other
+items come and go, so an item's vector is then smoothed toward its previous one, which loses
+half its weight every `half_life_days` (the temporal smoothing of dynamic embeddings, as in
+Yao et al., WSDM 2018): an unchanged item stays put, a changed one arrives in a few days.
 
 Cold start: an item that shares no clicker with another item yet (e.g. created yesterday) gets
 a vector predicted from its metadata (topic, sensationalism, production score, log duration)
@@ -28,7 +32,7 @@ from scipy.linalg import orthogonal_procrustes
 from sklearn.linear_model import Ridge
 from sklearn.utils.extmath import randomized_svd
 
-from feature_repo.transforms.labelled import DAY, stamped
+from feature_repo.transforms.labelled import DAY, decay, stamped
 
 
 def item_embeddings(
@@ -39,9 +43,11 @@ def item_embeddings(
     dim: int,
     seed: int,
     previous: pd.DataFrame | None = None,
+    half_life_days: float = 0.0,
 ) -> pd.DataFrame:
     """One unit-length `embedding` (length `dim`) per catalog item created before `end`, in the
-    basis of `previous` (an earlier table of this function) when there is one."""
+    basis of `previous` (an earlier table of this function) and smoothed toward it when there is
+    one (`half_life_days` 0: not smoothed)."""
     items = catalog.loc[catalog["created_at"] < end].sort_values("item_id")
     ids = pd.Index(items["item_id"].astype(str), name="item_id")
     clicks = labelled[labelled["clicked"] & (labelled["ts"] >= end - days * DAY)]
@@ -53,6 +59,10 @@ def item_embeddings(
         vectors[learned] = _svd_vectors(co_clicks[learned][:, learned], dim, seed)
         if previous is not None:
             vectors[learned] = _aligned(vectors[learned], ids[learned], previous)
+            if half_life_days > 0:
+                vectors[learned] = _smoothed(
+                    vectors[learned], ids[learned], previous, end, half_life_days
+                )
     cold = np.ones(len(ids), dtype=bool)
     cold[learned] = False
     if cold.any() and len(learned) >= 2:
@@ -90,16 +100,37 @@ def _svd_vectors(co_clicks: sparse.csr_matrix, dim: int, seed: int) -> np.ndarra
 
 def _aligned(vectors: np.ndarray, ids: pd.Index, previous: pd.DataFrame) -> np.ndarray:
     """`vectors` rotated onto `previous`'s basis, fit on the items learned in both."""
-    before = previous.loc[~previous["cold_start"].to_numpy(dtype=bool)]
-    where = pd.Index(before["item_id"].astype(str)).get_indexer(ids)
-    common = np.flatnonzero(where >= 0)
+    common, old, _ = _previous_vectors(ids, previous, vectors.shape[1])
     if len(common) < 2:
-        return vectors
-    old = np.stack(before["embedding"].to_numpy()[where[common]]).astype("float64")
-    if old.shape[1] != vectors.shape[1]:  # the dimension setting changed: a new basis
         return vectors
     rotation, _ = orthogonal_procrustes(vectors[common], old)
     return vectors @ rotation
+
+
+def _smoothed(
+    vectors: np.ndarray, ids: pd.Index, previous: pd.DataFrame, end: datetime, half_life: float
+) -> np.ndarray:
+    """Unit blends of `vectors` with the items' previous learned vectors, weighted by age."""
+    common, old, stamps = _previous_vectors(ids, previous, vectors.shape[1])
+    kept = decay(stamps, pd.Timestamp(end), half_life)[:, None]
+    out = vectors.copy()
+    out[common] = _unit((1 - kept) * vectors[common] + kept * old)
+    return out
+
+
+def _previous_vectors(
+    ids: pd.Index, previous: pd.DataFrame, dim: int
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Positions of `ids` learned in `previous`, their vectors there and those rows' stamps;
+    none when the dimension setting changed (a new basis)."""
+    before = previous.loc[~previous["cold_start"].to_numpy(dtype=bool)]
+    where = pd.Index(before["item_id"].astype(str)).get_indexer(ids)
+    common = np.flatnonzero(where >= 0)
+    rows = before.iloc[where[common]]
+    old = np.stack(rows["embedding"].to_numpy()).astype("float64") if len(rows) else None
+    if old is None or old.shape[1] != dim:
+        return np.empty(0, dtype=int), np.empty((0, dim)), rows["event_timestamp"].iloc[:0]
+    return common, old, rows["event_timestamp"]
 
 
 def _from_metadata(

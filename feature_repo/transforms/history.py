@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from feature_repo.transforms.labelled import DAY, stamped
+from feature_repo.transforms.labelled import DAY, decay, stamped
 
 SUMS = ("impressions", "clicks", "good", "bad")
 RATES = {"ctr": "clicks", "good_rate": "good", "bad_rate": "bad"}
@@ -67,7 +67,7 @@ def decayed_history(
     prefix = f"{key.split('_')[0]}_lt_"
     stamp = pd.Timestamp(end)
     shown = labelled[labelled["ts"] < stamp]
-    weight = 0.5 ** (((stamp - shown["ts"]) / DAY).to_numpy(dtype=float) / half_life_days)
+    weight = decay(shown["ts"], stamp, half_life_days)
     today = pd.DataFrame(
         {
             key: shown[key].to_numpy(),
@@ -113,8 +113,7 @@ def _carried(
     taste: Taste | None,
 ) -> pd.DataFrame:
     """The previous table's sums decayed from its stamp to `stamp`, keyed like today's."""
-    then = pd.to_datetime(previous["event_timestamp"], utc=True)
-    factor = 0.5 ** (((stamp - then) / DAY).to_numpy(dtype=float) / half_life_days)
+    factor = decay(previous["event_timestamp"], stamp, half_life_days)
     carried = pd.DataFrame(
         {name: previous[f"{prefix}{name}"].to_numpy(dtype=float) * factor for name in SUMS}
     )

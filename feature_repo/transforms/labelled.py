@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from engageflow.labels import impression_labels
@@ -35,3 +36,9 @@ def stamped(frame: pd.DataFrame, end: datetime) -> pd.DataFrame:
     stamp = pd.Series(pd.Timestamp(end), index=frame.index).astype("datetime64[us, UTC]")
     frame.insert(1, "event_timestamp", stamp)
     return frame
+
+
+def decay(then: pd.Series, stamp: pd.Timestamp, half_life_days: float) -> np.ndarray:
+    """The weight at `stamp` of values stamped `then`: halved every `half_life_days`."""
+    elapsed = ((stamp - pd.to_datetime(then, utc=True)) / DAY).to_numpy(dtype=float)
+    return 0.5 ** (elapsed / half_life_days)

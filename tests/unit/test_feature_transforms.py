@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -195,14 +196,9 @@ def _cluster_clicks(groups: int, users: int, items: int, seed: int) -> pd.DataFr
     )
 
 
-def test_an_unchanged_items_vector_keeps_its_coordinates_the_next_day() -> None:
-    day1 = _cluster_clicks(groups=6, users=30, items=8, seed=1)
-    # The next day: the same clicks, plus a new block of items clicked by new users.
-    extra = _cluster_clicks(groups=1, users=30, items=8, seed=2)
-    extra = extra.assign(user_id="new" + extra["user_id"], item_id="new" + extra["item_id"])
-    day2 = pd.concat([day1, extra], ignore_index=True)
-    ids = sorted(set(day2["item_id"]))
-    catalog = pd.DataFrame(
+def _catalog_of(clicks: pd.DataFrame) -> pd.DataFrame:
+    ids = sorted(set(clicks["item_id"]))
+    return pd.DataFrame(
         {
             "item_id": ids,
             "created_at": pd.Timestamp("2026-01-01", tz="UTC"),
@@ -212,22 +208,69 @@ def test_an_unchanged_items_vector_keeps_its_coordinates_the_next_day() -> None:
             "duration_seconds": 60.0,
         }
     )
+
+
+def test_an_unchanged_items_vector_keeps_its_coordinates_the_next_day() -> None:
+    day1 = _cluster_clicks(groups=6, users=30, items=8, seed=1)
+    # The next day: the same clicks, plus a new block of items clicked by new users.
+    extra = _cluster_clicks(groups=1, users=30, items=8, seed=2)
+    extra = extra.assign(user_id="new" + extra["user_id"], item_id="new" + extra["item_id"])
+    day2 = pd.concat([day1, extra], ignore_index=True)
+    catalog = _catalog_of(day2)
     first = item_embeddings(day1, catalog, END, days=28, dim=8, seed=7)
-    second = item_embeddings(
-        day2, catalog, END + pd.Timedelta(days=1), 28, 8, seed=8, previous=first
-    )
-    unaligned = item_embeddings(day2, catalog, END + pd.Timedelta(days=1), 28, 8, seed=8)
+    tomorrow = END + pd.Timedelta(days=1)
+
+    def next_day(**options: object) -> pd.DataFrame:
+        return item_embeddings(day2, catalog, tomorrow, 28, 8, seed=8, **options)
+
     old = first.set_index("item_id").loc[sorted(set(day1["item_id"])), "embedding"]
 
     def cosines(frame: pd.DataFrame) -> np.ndarray:
         new = frame.set_index("item_id").loc[old.index, "embedding"]
         return np.array([a @ b for a, b in zip(old, new, strict=True)])
 
-    # Within-cluster directions are weak and refit differently, so a few items move more.
-    kept = cosines(second)
-    assert np.median(kept) >= 0.99 and (kept >= 0.95).mean() >= 0.9 and kept.min() >= 0.8
-    assert np.median(cosines(unaligned)) < 0.9  # the check could fail: a refit basis wanders
+    kept = cosines(next_day(previous=first, half_life_days=1.0))
+    assert kept.min() >= 0.95
+    # Rotation alone fixes the basis, but the weak within-cluster directions a refit keeps or
+    # drops still move a few items: the reason for smoothing (the check could fail).
+    aligned = next_day(previous=first)
+    assert np.median(cosines(aligned)) >= 0.99 and cosines(aligned).min() < 0.95
+    unaligned = next_day()
+    assert np.median(cosines(unaligned)) < 0.9  # a refit basis wanders
     # Rotating keeps every cosine of the day's own vectors.
-    vectors = np.stack(second["embedding"])
+    vectors = np.stack(aligned["embedding"])
     raw = np.stack(unaligned["embedding"])
     np.testing.assert_allclose(vectors @ vectors.T, raw @ raw.T, atol=1e-5)
+
+
+def test_a_changed_items_vector_arrives_within_days() -> None:
+    before = _cluster_clicks(groups=4, users=30, items=8, seed=1)
+    table = item_embeddings(before, _catalog_of(before), END, days=28, dim=8, seed=7)
+    # From today on, g0i0 is clicked by group 1's users, not group 0's.
+    moved = before["item_id"] == "g0i0"
+    after = pd.concat(
+        [before[~moved], before[before["user_id"].str.startswith("g1")].assign(item_id="g0i0")]
+    ).drop_duplicates()
+    catalog = _catalog_of(after)
+    toward = []
+    for day in range(1, 8):
+        table = item_embeddings(
+            after,
+            catalog,
+            END + pd.Timedelta(days=day),
+            28,
+            8,
+            seed=7 + day,
+            previous=table,
+            half_life_days=1.0,
+        )
+        vec = table.set_index("item_id")["embedding"]
+        group1 = _unit_mean(vec[[f"g1i{i}" for i in range(8)]])
+        toward.append(float(vec["g0i0"] @ group1))
+    assert toward[0] < 0.9 and toward[3] > 0.95  # moving, not frozen, and there in four days
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(toward))
+
+
+def _unit_mean(vectors: pd.Series) -> np.ndarray:
+    mean = np.stack(vectors).mean(axis=0)
+    return mean / np.linalg.norm(mean)
