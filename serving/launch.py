@@ -96,18 +96,31 @@ class ServiceProcess:
     For tests and benchmarks; BentoML forks workers, so only a group signal stops them all.
     """
 
-    def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        collector: bool = False,
+    ):
+        """The ranker, or with `collector` the event collector, as `settings` configure it."""
         self.settings, self.log_path = settings, log_path
-        self.url = f"http://{settings.serving.host}:{settings.serving.port}"
-        self.headers = bearer_header(api_key(settings.serving))  # what a client must send
-        self._env = serve_env(settings, env)
+        if collector:
+            config = settings.collector
+            self.headers: dict[str, str] = {}
+            self._command, self._env = collector_command(settings), collector_env(settings, env)
+        else:
+            config = settings.serving
+            self.headers = bearer_header(api_key(settings.serving))  # what a client must send
+            self._command, self._env = serve_command(settings), serve_env(settings, env)
+        self.url = f"http://{config.host}:{config.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as out:
             self.process = subprocess.Popen(
-                serve_command(self.settings),
+                self._command,
                 env=self._env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
