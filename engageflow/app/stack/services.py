@@ -141,8 +141,9 @@ def collector_services(settings: Settings) -> list[Service]:
     url = f"http://{config.host}:{config.port}"
     port = (config.host, config.port, "ENGAGEFLOW_COLLECTOR__PORT")
     env = collector_env(settings)
+    # /readyz: answers once the worker has built its GX context and opened the log.
     collector = Service(
-        "collector", collector_command(settings), env, url, f"{url}/livez", port=port
+        "collector", collector_command(settings), env, url, f"{url}/readyz", port=port
     )
     if config.log != "redis":
         return [collector]
