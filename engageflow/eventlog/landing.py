@@ -53,22 +53,24 @@ class LandingLog:
         """One file per day of the batch; all of them or, on a refused write, none."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         written: list[Path] = []
+        created: list[Path] = []
         try:
             for day, table in split_days(events).items():
-                written.append(self._write(day, table, stamp))
+                folder = lake.partition_dir(self.root, "landing", "events", day)
+                digest = content_hash(table)
+                # The same rows again (a client's retry): keep the file already there.
+                if found := sorted(folder.glob(f"{PREFIX}*-{digest}.parquet")):
+                    written.append(found[0])
+                    continue
+                path = folder / f"{PREFIX}{stamp}-{digest}.parquet"
+                written.append(lake.write_atomic(table, path))
+                created.append(path)
         except StorageError:
-            for path in written:  # a batch is accepted whole or not at all
+            # A batch is accepted whole or not at all; files an earlier batch landed stay.
+            for path in created:
                 path.unlink(missing_ok=True)
             raise
         return [f"{p.parent.name}/{p.name}" for p in written]
-
-    def _write(self, day: date, table: pa.Table, stamp: str) -> Path:
-        folder = lake.partition_dir(self.root, "landing", "events", day)
-        digest = content_hash(table)
-        # The same rows again (a client's retry): keep the file already there.
-        if found := sorted(folder.glob(f"{PREFIX}*-{digest}.parquet")):
-            return found[0]
-        return lake.write_atomic(table, folder / f"{PREFIX}{stamp}-{digest}.parquet")
 
 
 class LandingReader:

@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from engageflow import schema
+from engageflow.errors import StorageError
 from engageflow.eventlog.landing import LandingLog, LandingReader
 from engageflow.landing import is_imported, landing_files
 
@@ -80,3 +82,19 @@ def test_a_reader_gets_each_file_until_acked_also_after_a_restart(tmp_path: Path
     restarted.ack(second)
     assert LandingReader(tmp_path, "sessions").read() == []
     assert len(LandingReader(tmp_path, "other-group").read()) == 2  # groups are independent
+
+
+def test_a_refused_write_lands_nothing_of_the_batch_and_keeps_earlier_files(
+    tmp_path: Path,
+) -> None:
+    log = LandingLog(tmp_path)
+    earlier = log.append(events("2026-03-01T10:00:00Z"))
+    # A file where day 2's folder should be: its write is refused (StorageError).
+    (tmp_path / "landing" / "events" / "date=2026-03-02").write_text("in the way")
+    same_first_day = events("2026-03-01T10:00:00Z", "2026-03-02T10:00:00Z")
+    new_first_day = events("2026-03-01T11:00:00Z", "2026-03-02T10:00:00Z")
+    for batch in (same_first_day, new_first_day):
+        with pytest.raises(StorageError):
+            log.append(batch)
+    assert [f.name for f in landing_files(tmp_path, "events", D1)] == [earlier[0].split("/")[1]]
+    assert [p.name for p in tmp_path.rglob(".*")] == []
