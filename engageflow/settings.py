@@ -341,6 +341,24 @@ class ServingConfig(Section):
         return self
 
 
+class CollectorConfig(Section):
+    """The event collector (`POST /events`, serving/collector.py) and its durable log
+    (engageflow/eventlog/): Parquet micro-batches in the landing zone, or Redis Streams."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=3001, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    log: Literal["landing", "redis"] = "landing"
+    redis_url: str = "redis://127.0.0.1:6379/2"  # db 2: 0 is Feast's, 1 Celery's
+    stream: str = "engageflow:events"  # the stream's key (a prefix keeps tests apart)
+    group: str = "landing"  # the consumer group that drains the stream into the landing zone
+    # Redis keeps about this many entries (batches) per stream: XADD ... MAXLEN ~ N.
+    max_stream_entries: int = Field(default=1_000_000, ge=1)
+    max_batch_events: int = Field(default=1000, ge=1)
+    # Events older than this are refused (the day's ingest may have run): import them instead.
+    max_event_age: timedelta = Field(default=timedelta(days=1), gt=timedelta(0))
+
+
 class MonitoringConfig(Section):
     """Drift reports, verdicts, retrain triggers and A/B readouts (monitoring/)."""
 
@@ -402,6 +420,7 @@ class Settings(BaseSettings):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     serving: ServingConfig = Field(default_factory=ServingConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    collector: CollectorConfig = Field(default_factory=CollectorConfig)
     airflow: AirflowConfig = Field(default_factory=AirflowConfig)
 
     @classmethod

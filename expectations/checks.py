@@ -70,11 +70,31 @@ def known_items(root: Path, day: date) -> list[str] | Callable[[pd.DataFrame], l
         )
     if not files:
         log.warning("no item catalog in the lake: events are not checked against known items")
-        return lambda frame: frame["item_id"].dropna().unique().tolist()
+        return batch_items
     ids = pa.concat_arrays(
         [pq.read_table(f, columns=["item_id"])["item_id"].combine_chunks() for f in files]
     )
     return pc.unique(ids).to_pylist()
+
+
+def batch_items(frame: pd.DataFrame) -> list[str]:
+    """The batch's own item ids, taken as known where no catalog can be checked against."""
+    return frame["item_id"].dropna().unique().tolist()
+
+
+def collected_event_parameters(
+    now: pd.Timestamp, max_age: timedelta, future_tolerance: timedelta, max_rows: int
+) -> dict[str, Any]:
+    """The `events` suite's values for one batch posted to the collector at `now`: times from
+    `max_age` ago to the importer's future tolerance ahead, at most `max_rows` events. Items are
+    checked against the catalog by the daily gate (today's catalog is not in the lake yet)."""
+    return {
+        "interval_start": now - max_age,
+        "interval_end": now + future_tolerance,
+        "known_items": batch_items,
+        "min_rows": 1,
+        "max_rows": max_rows,
+    }
 
 
 def history_band(

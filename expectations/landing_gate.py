@@ -55,9 +55,7 @@ def gate_landed(
             file_checks.append(check)
     good = [f for f in landed if f.table is not None and f.name not in problems]
     table = _typed_rows(good, contract)
-    frame = table.to_pandas()
-    values = {k: v(frame) if callable(v) else v for k, v in parameters.items()}
-    main = validate(frame, dataset, values)
+    main = validate_rows(table, dataset, parameters)
     rejected = np.zeros(table.num_rows, bool)
     rejected[list(main.row_failures)] = True
     accepted = table.filter(pa.array(~rejected)).drop_columns([CONVERSION_ERRORS])
@@ -94,6 +92,14 @@ def gate_landed(
     rows = rows.append_column(CONVERSION_ERRORS, table[CONVERSION_ERRORS].take(bad))
     where = write_quarantine(root, dataset, day, report, validations, rows=rows)
     return Gated(accepted, report["rows_in"], quarantined, where)
+
+
+def validate_rows(table: pa.Table, suite: str, parameters: Mapping[str, Any]) -> Validation:
+    """The suite over rows in the contract's types (`landing.typed`): the one row check that
+    the daily gate and the collector's batches share. A callable parameter gets the frame."""
+    frame = table.to_pandas()
+    values = {k: v(frame) if callable(v) else v for k, v in parameters.items()}
+    return validate(frame, suite, values)
 
 
 def _typed_rows(good: Sequence[LandedFile], contract: pa.Schema) -> pa.Table:

@@ -22,23 +22,33 @@ from serving.auth import api_key, bearer_header
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "serving.service:Ranker"
+COLLECTOR = "serving.collector:Collector"
 
 
 def serve_command(settings: Settings) -> list[str]:
     """`bentoml serve serving.service:Ranker` on the settings' host and port."""
+    return _bentoml_serve(SERVICE, settings.serving.host, settings.serving.port)
+
+
+def collector_command(settings: Settings) -> list[str]:
+    """`bentoml serve serving.collector:Collector` on the collector's host and port."""
+    return _bentoml_serve(COLLECTOR, settings.collector.host, settings.collector.port)
+
+
+def _bentoml_serve(service: str, host: str, port: int) -> list[str]:
     bentoml = Path(sys.executable).with_name("bentoml")
-    config = settings.serving
-    return [
-        str(bentoml),
-        "serve",
-        SERVICE,
-        "--working-dir",
-        str(REPO_ROOT),
-        "--host",
-        config.host,
-        "--port",
-        str(config.port),
-    ]
+    serve = [str(bentoml), "serve", service, "--working-dir", str(REPO_ROOT)]
+    return [*serve, "--host", host, "--port", str(port)]
+
+
+def collector_env(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The collector's environment: the settings, and the pseudonym key (it pseudonymizes at
+    the edge, unlike the ranker, which only ever sees pseudonyms)."""
+    env = child_env(settings, base)
+    overrides = {"workers": settings.collector.workers, "logging": {"access": {"enabled": False}}}
+    env["BENTOML_CONFIG_OVERRIDES"] = json.dumps({"services": {"Collector": overrides}})
+    env.setdefault("BENTOML_DO_NOT_TRACK", "true")
+    return env
 
 
 def workers(settings: Settings) -> int:
@@ -86,18 +96,31 @@ class ServiceProcess:
     For tests and benchmarks; BentoML forks workers, so only a group signal stops them all.
     """
 
-    def __init__(self, settings: Settings, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        collector: bool = False,
+    ):
+        """The ranker, or with `collector` the event collector, as `settings` configure it."""
         self.settings, self.log_path = settings, log_path
-        self.url = f"http://{settings.serving.host}:{settings.serving.port}"
-        self.headers = bearer_header(api_key(settings.serving))  # what a client must send
-        self._env = serve_env(settings, env)
+        if collector:
+            config = settings.collector
+            self.headers: dict[str, str] = {}
+            self._command, self._env = collector_command(settings), collector_env(settings, env)
+        else:
+            config = settings.serving
+            self.headers = bearer_header(api_key(settings.serving))  # what a client must send
+            self._command, self._env = serve_command(settings), serve_env(settings, env)
+        self.url = f"http://{config.host}:{config.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as out:
             self.process = subprocess.Popen(
-                serve_command(self.settings),
+                self._command,
                 env=self._env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -39,6 +39,7 @@ def stack_settings(data_dir: Path, profile: str = "embedded", **sections: dict) 
         "airflow": {"port": free_port()},
         "mlflow": {"port": free_port()},
         "serving": {"port": free_port()},
+        "collector": {"port": free_port()},
         "monitoring": {"ui_port": free_port()},
     }
     for name, extra in sections.items():

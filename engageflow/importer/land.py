@@ -112,14 +112,8 @@ def to_events(
 ) -> pa.Table:
     """Checked source rows -> event rows in the schema; event ids name the source row."""
     ts = checked.ts
-    users = pseudonymize(frame[mapping.user].to_numpy(), key)
-    if mapping.request:
-        requests = pseudonymize(frame[mapping.request].fillna("").to_numpy(), key)
-    else:
-        # Without a request id, one user's actions on one item in one day belong together.
-        day = ts.dt.date.astype(str)
-        joined = frame[mapping.user] + "\x1f" + frame[mapping.item] + "\x1f" + day
-        requests = pseudonymize(joined.to_numpy(), key)
+    given = frame[mapping.request].fillna("") if mapping.request else None
+    users, requests = event_pseudonyms(frame[mapping.user], frame[mapping.item], ts, given, key)
     parts = []
     for rows, kind, dwell in checked.actions:
         if isinstance(kind, pd.Series):
@@ -162,6 +156,18 @@ def to_events(
     )
     table = pa.Table.from_pandas(out, preserve_index=False)
     return schema.conform(table, schema.EVENTS, str(path))
+
+
+def event_pseudonyms(
+    users: pd.Series, items: pd.Series, ts: pd.Series, requests: pd.Series | None, key: bytes
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudonyms of the users and request ids, as every door into the platform makes them.
+    Where no request id is given (None, or a null value), one user's actions on one item in
+    one UTC day belong together."""
+    day = ts.dt.date.astype(str)
+    grouped = (users + "\x1f" + items + "\x1f" + day).to_numpy()
+    raw = grouped if requests is None else np.where(requests.isna(), grouped, requests)
+    return pseudonymize(users.to_numpy(), key), pseudonymize(raw, key)
 
 
 def event_days(events: pa.Table) -> np.ndarray:

@@ -58,6 +58,7 @@ def test_up_starts_every_service_healthy_on_the_settings_ports(embedded: Setting
         "airflow-triggerer",
         "mlflow",
         "ranker",
+        "collector",
         "evidently-ui",
     }
     assert all(row.running and row.healthy for row in rows.values()), rows

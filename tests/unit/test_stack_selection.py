@@ -28,7 +28,13 @@ def test_a_service_comes_with_what_it_waits_for(tmp_path: Path) -> None:
         "airflow-scheduler",
         "mlflow",
     ]
-    assert _names(settings, ()) == [*AIRFLOW, "mlflow", "ranker", "evidently-ui"]
+    assert _names(settings, ()) == [*AIRFLOW, "mlflow", "ranker", "collector", "evidently-ui"]
+
+
+def test_the_redis_log_brings_its_drainer(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, collector={"log": "redis"})
+    assert _names(settings, ("collector", "event-drainer")) == ["collector", "event-drainer"]
+    assert "event-drainer" not in _names(Settings(data_dir=tmp_path), ())
 
 
 def test_an_unknown_name_is_refused_with_the_known_ones(tmp_path: Path) -> None:

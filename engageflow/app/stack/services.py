@@ -132,6 +132,42 @@ def ranker_service(settings: Settings) -> Service:
     )
 
 
+def collector_services(settings: Settings) -> list[Service]:
+    """The event collector (POST /events) and, on the Redis log, the drainer that lands the
+    stream's batches for the daily DAGs (it has no HTTP endpoint: its consumer group tells)."""
+    from serving.launch import collector_command, collector_env
+
+    config = settings.collector
+    url = f"http://{config.host}:{config.port}"
+    port = (config.host, config.port, "ENGAGEFLOW_COLLECTOR__PORT")
+    env = collector_env(settings)
+    # /readyz: answers once the worker has built its GX context and opened the log.
+    collector = Service(
+        "collector", collector_command(settings), env, url, f"{url}/readyz", port=port
+    )
+    if config.log != "redis":
+        return [collector]
+    drainer = Service(
+        "event-drainer",
+        [_bin("engageflow"), "drain-events"],
+        child_env(settings),
+        f"{config.redis_url.rpartition('@')[2]} stream {config.stream}",  # no password shown
+        None,
+        probe=lambda: _group_exists(config.redis_url, config.stream, config.group),
+    )
+    return [collector, drainer]
+
+
+def _group_exists(url: str, stream: str, group: str) -> bool:
+    import redis
+
+    try:
+        groups = redis.Redis.from_url(url).xinfo_groups(stream)
+    except redis.RedisError:
+        return False
+    return any(g["name"].decode() == group for g in groups)
+
+
 def evidently_service(settings: Settings) -> Service:
     """The Evidently UI over the monitoring workspace (its project is created first)."""
     from monitoring.ui import prepare, ui_command
@@ -155,6 +191,7 @@ def services(settings: Settings) -> list[Service]:
         *airflow_services(settings),
         mlflow_service(settings),
         ranker_service(settings),
+        *collector_services(settings),
         evidently_service(settings),
     ]
 
