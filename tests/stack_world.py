@@ -114,6 +114,7 @@ def production_stack(
                 "redis_connection": f"127.0.0.1:6379,db={redis_db}",
                 "registry_uri": url.format("psycopg", names["fs"]),
             },
+            collector={"log": "redis", "redis_url": f"redis://127.0.0.1:6379/{redis_db}"},
         )
         try:
             yield settings
