@@ -2,8 +2,8 @@
 
 The BentoML class (service.py) holds one engine per worker. Everything slow happens in a
 background thread: following the MLflow aliases, re-reading the Feast registry and reloading the
-item table. A request does one online read for its user (in a worker thread, bounded by
-`feature_timeout_ms`), a NumPy gather, the on-demand columns and `inplace_predict`.
+item tables (sources.py). A request does one online read for its user (in a worker thread,
+bounded by `feature_timeout_ms`), a NumPy gather, the on-demand columns and `inplace_predict`.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from engageflow import lake
 from engageflow.settings import ServingConfig, Settings
-from feature_repo.store import materialization_marks, materialized_through
-from serving.feature_layout import USER_KEY, FeatureLayout, build_layout
+from serving.feature_layout import USER_KEY
 from serving.features import (
     feature_matrix,
     gather_items,
@@ -33,10 +31,11 @@ from serving.features import (
     snapshot_hash,
 )
 from serving.model_slot import LoadedModel, ModelSlot
-from serving.online_rows import ItemTable, catalog_ids, load_items, read_rows
+from serving.online_rows import load_items, read_rows
 from serving.prediction_log import PredictionLog, ServedSlate
 from serving.ranking import Decision, decide, route
 from serving.schemas import LoadedModelInfo, ModelsResponse, RankedItem, RankRequest, RankResponse
+from serving.sources import FeatureSources, Source, serving_store, source_key
 
 log = logging.getLogger(__name__)
 
@@ -47,30 +46,6 @@ class BadRankRequest(ValueError):
     def __init__(self, field: str, value: object, message: str) -> None:
         super().__init__(message)
         self.field, self.value = field, value
-
-
-@dataclass(frozen=True)
-class Source:
-    """What one model's features are read through: its layout and the item table."""
-
-    layout: FeatureLayout
-    items: ItemTable
-    popularity: np.ndarray  # item table column the fallback ranks by, NaN -> 0
-
-
-def serving_store(settings: Settings):
-    """A FeatureStore whose registry never expires on a request (the refresher re-reads it) and
-    whose Redis client gives up at once (the fallback serves an outage)."""
-    from feast import FeatureStore
-
-    from feature_repo.compat import no_registry_refresh_on_read, redis_fails_fast
-    from feature_repo.store import repo_config
-
-    config = repo_config(settings)
-    no_registry_refresh_on_read(config)
-    store = FeatureStore(repo_path=str(config.repo_path), config=config)
-    redis_fails_fast(store)  # the request's fallback answers an outage, not a retry
-    return store
 
 
 def request_time(context: dict) -> datetime:
@@ -120,10 +95,7 @@ class RankingEngine:
         self.settings, self.config = settings, settings.serving
         self.store = store if store is not None else serving_store(settings)
         self.slot = ModelSlot(client or connect(settings), settings.mlflow.registered_model)
-        self.sources: dict[tuple, Source] = {}
-        self._source_errors: dict[tuple, str] = {}
-        self.features_through: datetime | None = None  # every view materialized this far
-        self._loaded_marks: tuple | None = None  # what the item tables were loaded from
+        self.sources = FeatureSources(settings, self.store)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="feature-read")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -145,23 +117,22 @@ class RankingEngine:
     def ready(self) -> bool:
         """A champion is loaded and its features can be read."""
         champion = self.slot.models.get("champion")
-        return champion is not None and _key(champion, self.settings) in self.sources
+        return champion is not None and self.sources.get(champion) is not None
 
     def loaded(self) -> ModelsResponse:
         """The models this engine serves now, with their FeatureService and feature state."""
-        models, sources = self.slot.models, self.sources
         info = {
             alias: LoadedModelInfo(
                 version=model.version,
-                feature_service=_key(model, self.settings)[0],
-                features_loaded=_key(model, self.settings) in sources,
+                feature_service=source_key(model, self.settings)[0],
+                features_loaded=self.sources.get(model) is not None,
             )
-            for alias, model in models.items()
+            for alias, model in self.slot.models.items()
         }
         return ModelsResponse(
             champion=info.get("champion"),
             challenger=info.get("challenger"),
-            features_through=self.features_through,
+            features_through=self.sources.features_through,
         )
 
     def close(self) -> None:
@@ -181,67 +152,16 @@ class RankingEngine:
                 if time.monotonic() >= next_reload:
                     # A new day materialized changes the item tables (popularity, new items)
                     # now, not a cache TTL later: the loop replays days reproducibly so.
-                    changed = self.slot.refresh() | self._features_changed()
+                    changed = self.slot.refresh() | self.sources.changed()
                     next_reload = time.monotonic() + self.config.reload_interval_seconds
-                if changed or self._cache_expired():
+                if changed or self.sources.expired():
                     self.refresh_sources()
             except Exception:  # keep serving what is loaded; try again next tick
                 log.exception("background refresh failed")
 
-    def _features_changed(self) -> bool:
-        """Whether Feast recorded a materialization, or a newer catalog landed, since the item
-        tables loaded. Only then (or past `cache_ttl_seconds`) are they reloaded: a reload is
-        ~2 s of Python beside the request path (GIL), which stalled its p99 once a TTL."""
-        self.store.refresh_registry()
-        return self._marks() != self._loaded_marks
-
-    def _marks(self) -> tuple:
-        days = list(lake.partition_days(self.settings.root, "lake", "items"))
-        return materialization_marks(self.store), tuple(days[-1:])
-
-    def _cache_expired(self) -> bool:
-        oldest = min((s.items.loaded_at for s in self.sources.values()), default=0.0)
-        return time.monotonic() - oldest >= self.config.cache_ttl_seconds
-
     def refresh_sources(self) -> None:
-        """Re-read the registry and every loaded model's item table; keep old ones on failure."""
-        try:
-            self.store.refresh_registry()
-            through, marks = materialized_through(self.store), self._marks()
-            ids = catalog_ids(self.settings.root)
-        except Exception:
-            log.exception("feature registry or catalog unreadable; keeping the loaded tables")
-            return
-        sources = {}
-        # Before the first champion the fallback still ranks by popularity: the service a new
-        # model will train on names it (no columns, just the popularity feature).
-        wanted = {
-            _key(m, self.settings): f"{m.alias} v{m.version}" for m in self.slot.models.values()
-        }
-        if not wanted:
-            wanted[(self.settings.training.feature_service, ())] = "the fallback"
-        for key, who in wanted.items():
-            try:
-                layout = build_layout(
-                    self.store, key[0], list(key[1]), self.config.popularity_feature
-                )
-                items = load_items(self.store, layout, ids)
-            except Exception as err:
-                message = f"{type(err).__name__}: {err}"
-                if self._source_errors.get(key) != message:  # once per distinct problem
-                    log.warning("cannot load the features of %s: %s", who, message)
-                self._source_errors[key] = message
-                if key in self.sources:
-                    sources[key] = self.sources[key]
-                continue
-            self._source_errors.pop(key, None)
-            pop = items.matrix[:, layout.item_names.index(layout.popularity)]
-            sources[key] = Source(layout, items, np.nan_to_num(pop, nan=0.0))
-        self.sources = sources  # one assignment: a request sees the old or the new set
-        if not any(key in self._source_errors for key in wanted):
-            # A table that failed keeps its older rows: claiming the new materialization would
-            # let the loop go on, and stop the retry at the next reload interval.
-            self.features_through, self._loaded_marks = through, marks
+        """Reload the item tables of the models loaded now (see FeatureSources.refresh)."""
+        self.sources.refresh(self.slot.models)
 
     # -- the request path --------------------------------------------------------------------
     def rank(self, request: RankRequest) -> RankResponse:
@@ -271,9 +191,9 @@ class RankingEngine:
     def _read_for(self, model: LoadedModel | None, request: RankRequest, at: datetime):
         """The request's model, source and popularity, with its online read submitted (or why
         there is none: no model, or that model's features not loaded)."""
-        source = self.sources.get(_key(model, self.settings)) if model is not None else None
+        source = self.sources.get(model) if model is not None else None
         if source is None:
-            source = next(iter(self.sources.values()), None)
+            source = self.sources.any()
             popularity = (
                 np.zeros(len(request.candidates))
                 if source is None
@@ -281,9 +201,9 @@ class RankingEngine:
             )
             if model is None:
                 return PendingRead(request, at, None, None, popularity, None, "no model loaded")
-            key = _key(model, self.settings)
+            key = source_key(model, self.settings)
             why = f"features of v{model.version} not loaded: " + (
-                self._source_errors.get(key, "loading")
+                self.sources.errors.get(key, "loading")
             )
             return PendingRead(request, at, model, None, popularity, None, why)
         popularity = source.popularity[source.items.rows(request.candidates)]
@@ -370,10 +290,6 @@ class RankingEngine:
 
 def _unavailable(err: Exception) -> str:
     return f"feature store unavailable: {type(err).__name__}"
-
-
-def _key(model: LoadedModel, settings: Settings) -> tuple:
-    return (model.feature_service or settings.training.feature_service, tuple(model.feature_names))
 
 
 def _response(request_id: str, user_id: str, decision: Decision, shown: list[str]) -> RankResponse:

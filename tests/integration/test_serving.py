@@ -29,13 +29,13 @@ from feature_repo.historical import service_features
 from feature_repo.materialize import materialize_days
 from feature_repo.store import feature_store, materialized_through
 from serving.canary import in_canary
-from serving.engine import serving_store
 from serving.feature_layout import ITEM_KEY, USER_KEY, build_layout
 from serving.features import feature_matrix, gather_items
 from serving.http_policy import HttpPolicy, served_models
 from serving.launch import ServiceProcess, free_port
 from serving.online_rows import catalog_ids, load_items, read_rows
 from serving.schemas import RankRequest, RankResponse
+from serving.sources import serving_store
 
 pytestmark = pytest.mark.integration
 

@@ -21,11 +21,11 @@ from engageflow.errors import DataError
 from engageflow.registry import RegistryUnavailable, alias_version, register
 from engageflow.settings import Settings
 from feature_repo.materialize import materialize_days
-from serving.engine import serving_store
 from serving.launch import free_port
 from serving.load import Load, open_loop
 from serving.online_rows import catalog_ids
 from serving.prediction_log import read_logged
+from serving.sources import serving_store
 from training.pipeline import run_all
 
 pytestmark = pytest.mark.integration
