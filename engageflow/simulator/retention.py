@@ -21,6 +21,7 @@ from scipy.special import expit
 from engageflow.errors import DataError
 from engageflow.settings import LabelConfig, RetentionConfig, SimulationConfig
 from engageflow.simulator.behaviour import Responses
+from engageflow.simulator.world import Users, midnight64
 
 STATE = pa.schema(
     [
@@ -52,7 +53,7 @@ class UserState:
 
 
 def entering(
-    config: SimulationConfig, ids: np.ndarray, day: date, state: pa.Table | None
+    config: SimulationConfig, users: Users, day: date, state: pa.Table | None
 ) -> UserState | None:
     """The users' state entering `day` (None with the long-term laws off): fresh on the first."""
     if not config.retention.enabled:
@@ -63,24 +64,25 @@ def entering(
             f"{day - timedelta(days=1)} (truth/retention/); simulate the days in order from "
             f"{config.start}, or turn simulation.retention.enabled off"
         )
-    return carried(state, ids)
+    return carried(state, users, day)
 
 
-def carried(table: pa.Table | None, ids: np.ndarray) -> UserState:
-    """The state after the day before for the world's users `ids`; users not in it start fresh.
+def carried(table: pa.Table | None, users: Users, day: date) -> UserState:
+    """The state after the day before `day` for the world's users; today's arrivals start fresh.
 
-    Users only ever join, so the stored users are the first of today's, in the same order.
+    Users only ever join, so the stored users are exactly those who joined before `day`.
     """
-    n = len(ids)
+    n = len(users.ids)
     state = UserState(np.zeros(n), np.zeros(n, dtype=bool))
     if table is None:
         return state
     stored = table.column("user_id").to_numpy(zero_copy_only=False)
-    if len(stored) > n or not np.array_equal(stored, ids[: len(stored)]):
+    known = users.ids[users.joined < midnight64(day)]
+    if not np.array_equal(stored, known):
         raise StateMismatch(
-            f"the stored user state ({len(stored)} users) is not a prefix of this world's "
-            f"{n} users: it was written with another seed or world settings. Simulate the "
-            "days before again with these settings."
+            f"the stored user state ({len(stored)} users) is not this world's {len(known)} "
+            f"users who joined before {day}: it was written with another seed or world "
+            "settings. Simulate the days before again with these settings."
         )
     state.satisfaction[: len(stored)] = table.column("satisfaction").to_numpy()
     state.churned[: len(stored)] = table.column("churned").to_numpy(zero_copy_only=False)

@@ -108,7 +108,7 @@ def simulate_day(
     simulation.retention on, `state` is the users' state after the day before (else None)."""
     world = build_world(config, seed, day)
     rng = stream(seed, "traffic", day)
-    before = retention.entering(config, world.users.ids, day, state)
+    before = retention.entering(config, world.users, day, state)
     rates = None if before is None else before.rates(config.retention)
     requests, users, candidates, times = _requests(world, day, config, rng, rates)
     slates = policy(requests, stream(seed, "policy", day))
