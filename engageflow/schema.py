@@ -3,7 +3,9 @@ users' static attributes.
 
 One row per user action. An `impression` row records a shown item (slate position, serving
 policy, model version, propensity); `click`, `like`, `share`, `hide` and `report` rows follow it
-with the same request id and item. `dwell_seconds` is set on clicks only.
+with the same request id and item. `dwell_seconds` is set on clicks only, and on `survey` rows
+(a session's 1-5 satisfaction answer, about the request; its item is one the request showed) it
+holds the score: a new event type keeps every v1 file valid, where a new column would not.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class EventType(StrEnum):
     SHARE = "share"
     HIDE = "hide"
     REPORT = "report"
+    SURVEY = "survey"  # explicit satisfaction after a session: the 1-5 score in dwell_seconds
 
 
 class Policy(StrEnum):

@@ -78,6 +78,40 @@ class Drift(Section):
         return self
 
 
+class RetentionConfig(Section):
+    """The simulator's long-term laws: satisfaction with memory moves how often users return,
+    users churn, some sessions end with a survey (engageflow/simulator/retention.py, survey.py).
+
+    Off by default: with it on, day D needs the users' state after D-1 (days run in order), and
+    the tests, benchmarks and documented numbers were measured on traffic without it.
+    """
+
+    enabled: bool = False
+    # A session's value: good engagements count +1; a regretted click (bounce) and a hide or
+    # report count against it more ("bad is stronger than good": negative events weigh about
+    # 2-5 times as much as positive ones in studies of satisfaction).
+    good: float = 1.0
+    bounce: float = -2.0
+    negative: float = -4.0
+    # The value of the world's status quo: the mean session under the exploration policy on the
+    # default world's first day (0.46 good, 0.09 bounces, 0.23 hides or reports per session). A
+    # session is judged against it, so serving like the status quo keeps traffic level.
+    neutral_session: float = -0.64
+    half_life_days: float = Field(default=7.0, gt=0)  # a week of habit
+    # Return rate = 2 * expit(sensitivity * satisfaction): 1 at the start, between 0 and 2.
+    sensitivity: float = Field(default=0.1, gt=0)
+    churn_rate: float = Field(default=0.25, ge=0, lt=1)  # below this return rate, gone for good
+    survey_share: float = Field(default=0.02, ge=0, le=1)  # sessions that answer the survey
+    survey_slope: float = Field(default=0.8, ge=0)  # ordered logit: score latent per value
+    survey_cuts: tuple[float, float, float, float] = (-3.0, -1.0, 1.0, 3.0)
+
+    @model_validator(mode="after")
+    def _cuts_ordered(self) -> RetentionConfig:
+        if list(self.survey_cuts) != sorted(set(self.survey_cuts)):
+            raise ValueError(f"survey_cuts must rise strictly, got {self.survey_cuts}")
+        return self
+
+
 class SimulationConfig(Section):
     """Size and laws of the simulated world; see engageflow/simulator/world.py."""
 
@@ -92,6 +126,7 @@ class SimulationConfig(Section):
     candidates: int = Field(default=50, ge=1)
     slate_size: int = Field(default=10, ge=1)
     drifts: list[Drift] = Field(default_factory=list)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")
     def _slate_fits(self) -> SimulationConfig:

@@ -15,6 +15,9 @@ from engageflow.simulator.traffic import simulate_day
 
 EVENTS_FILE = "simulator.parquet"
 SERVICE = "service"  # the policy name of the running ranking service (settings.serving)
+# Ground truth of the long-term laws (simulation.retention), never landed with the events.
+STATE = "retention"  # the users' state after each day, read back for the next
+SESSIONS = "sessions"  # each session's value and expected survey score
 
 
 class UnknownPolicy(DataError, ValueError):
@@ -56,10 +59,18 @@ def slate_policy(settings: Settings, name: str) -> SlatePolicy:
 def land_day(settings: Settings, day: date, policy: SlatePolicy) -> SimulatedDay:
     """Simulate `day` and write its landing partitions, each atomically: a rerun replaces."""
     root = settings.root
-    traffic = simulate_day(settings.simulation, settings.labels, settings.seed, day, policy)
+    config = settings.simulation
+    # With the long-term laws on, a day starts from the state its day before left in truth/.
+    state = None
+    if config.retention.enabled and day > config.start:
+        state = lake.read_partition(root, "truth", STATE, day - timedelta(days=1))
+    traffic = simulate_day(config, settings.labels, settings.seed, day, policy, state)
     items = lake.write_partition(traffic.items, root, "landing", "items", day)
     lake.write_partition(traffic.users, root, "landing", "users", day)
     truth = lake.write_partition(traffic.truth, root, "truth", "impressions", day)
+    if traffic.state is not None and traffic.sessions is not None:
+        lake.write_partition(traffic.sessions, root, "truth", SESSIONS, day)
+        lake.write_partition(traffic.state, root, "truth", STATE, day)
     events = lake.write_atomic(
         traffic.events, lake.partition_dir(root, "landing", "events", day) / EVENTS_FILE
     )

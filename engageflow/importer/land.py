@@ -142,8 +142,9 @@ def to_events(
             "user_id": users[rows],
             "item_id": frame[mapping.item].to_numpy()[rows],
             "event_type": actions["event_type"],
+            # The row's measured value: a click's dwell, a survey's score (schema.py).
             "dwell_seconds": actions["dwell_seconds"].where(
-                actions["event_type"] == schema.EventType.CLICK
+                actions["event_type"].isin([schema.EventType.CLICK, schema.EventType.SURVEY])
             ),
             "position": pd.array([None] * len(rows), dtype="Int16"),
             "request_id": requests[rows],

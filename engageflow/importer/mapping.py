@@ -20,6 +20,7 @@ EVENT_ALIASES = {
     "hide": EventType.HIDE,
     "dismiss": EventType.HIDE,
     "report": EventType.REPORT,
+    "survey": EventType.SURVEY,  # its 1-5 score comes from the dwell column (schema.py)
 }
 
 

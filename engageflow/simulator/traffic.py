@@ -7,20 +7,20 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engageflow import schema
-from engageflow.schema import EventType
 from engageflow.settings import LabelConfig, SimulationConfig
+from engageflow.simulator import retention
 from engageflow.simulator.attributes import user_table
-from engageflow.simulator.behaviour import Exposure, Responses, chances, respond, topic_shift, truth
+from engageflow.simulator.behaviour import Exposure, chances, respond, topic_shift, truth
+from engageflow.simulator.events import event_rows
 from engageflow.simulator.policies import SlatePolicy, SlateRequests
+from engageflow.simulator.survey import survey
 from engageflow.simulator.world import World, build_world, midnight64, stream
 
 # Requests stop early enough that every follow-up event (click delay, an hour of dwell) still
 # falls inside the day, so a day's events belong to exactly one daily partition.
 REQUEST_WINDOW = timedelta(hours=22)
-MAX_CLICK_DELAY_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class DayOfTraffic:
     items: pa.Table  # schema.ITEMS: the catalog as of the end of the day
     truth: pa.Table  # request_id, item_id, p_click, p_good, p_bad
     users: pa.Table  # schema.USERS: every user who joined by the end of the day
+    # With simulation.retention on (else None): truth, never in events.
+    state: pa.Table | None = None  # retention.STATE after the day, read back for the next
+    sessions: pa.Table | None = None  # request_id, user_id, value, expected_score, surveyed
 
 
 def _request_times(
@@ -56,12 +59,21 @@ def _candidates(world: World, day: date, n: int, c: int, rng: np.random.Generato
 
 
 def _requests(
-    world: World, day: date, config: SimulationConfig, rng: np.random.Generator
+    world: World,
+    day: date,
+    config: SimulationConfig,
+    rng: np.random.Generator,
+    rates: np.ndarray | None = None,
 ) -> tuple[SlateRequests, np.ndarray, np.ndarray, np.ndarray]:
     joined_by = world.users.joined < midnight64(day + timedelta(days=1))
     eligible = np.flatnonzero(joined_by)
     weights = world.users.activity[eligible]
     n = config.requests_per_day
+    if rates is not None:
+        # Each user's expected requests scale with their return rate; all rates 1 -> n.
+        returning = weights * rates[eligible]
+        n = round(n * returning.sum() / weights.sum())
+        weights = returning
     users = eligible[rng.choice(len(eligible), size=n, p=weights / weights.sum())]
     times = _request_times(world, users, day, rng)
     order = np.argsort(times, kind="stable")
@@ -85,12 +97,20 @@ def _requests(
 
 
 def simulate_day(
-    config: SimulationConfig, labels: LabelConfig, seed: int, day: date, policy: SlatePolicy
+    config: SimulationConfig,
+    labels: LabelConfig,
+    seed: int,
+    day: date,
+    policy: SlatePolicy,
+    state: pa.Table | None = None,
 ) -> DayOfTraffic:
-    """Simulate `day` for a policy; the same inputs always give the same tables."""
+    """Simulate `day` for a policy; the same inputs always give the same tables. With
+    simulation.retention on, `state` is the users' state after the day before (else None)."""
     world = build_world(config, seed, day)
     rng = stream(seed, "traffic", day)
-    requests, users, candidates, times = _requests(world, day, config, rng)
+    before = retention.entering(config, world.users, day, state)
+    rates = None if before is None else before.rates(config.retention)
+    requests, users, candidates, times = _requests(world, day, config, rng, rates)
     slates = policy(requests, stream(seed, "policy", day))
     n, k = slates.chosen.shape
     shown = np.take_along_axis(candidates, slates.chosen, axis=1).ravel()
@@ -105,21 +125,19 @@ def simulate_day(
     )
     odds = chances(exposure, topic_shift(config.drifts, exposure.topic, day))
     responses = respond(odds, rng)
+    request_ids = requests.request_ids if slates.request_ids is None else slates.request_ids
     impressions = {
         "ts": times[row],
         "user_id": requests.user_ids[row],
         "item_id": world.items.ids[shown],
         "position": exposure.position.astype(np.int16),
-        "request_id": (requests.request_ids if slates.request_ids is None else slates.request_ids)[
-            row
-        ],
+        "request_id": request_ids[row],
         "policy": slates.policy[row],
         "model_version": slates.model_version[row],
         "propensity": slates.propensity.ravel().astype(np.float32),
         "device": requests.device[row],
         "hour": requests.hour[row],
     }
-    events = _event_rows(impressions, responses, day, rng)
     truth_table = pa.table(
         {
             "request_id": impressions["request_id"],
@@ -127,61 +145,30 @@ def simulate_day(
             **{name: p.astype(np.float32) for name, p in truth(odds, labels).items()},
         }
     )
-    return DayOfTraffic(events, catalog(world), truth_table, user_table(world, seed))
-
-
-def _event_rows(
-    impressions: dict[str, np.ndarray], responses: Responses, day: date, rng: np.random.Generator
-) -> pa.Table:
-    """Expand impressions into impression, click, like, share, hide and report rows."""
-    m = len(impressions["ts"])
-    click_delay = (rng.random(m) * MAX_CLICK_DELAY_SECONDS * 1e6).astype("timedelta64[us]")
-    dwell = np.nan_to_num(responses.dwell_seconds)
-    dwell_us = (dwell * 1e6).astype("timedelta64[us]")
-    hide_delay = (rng.random(m) * 60e6).astype("timedelta64[us]")
-    kinds = [
-        (EventType.IMPRESSION, np.ones(m, bool), np.timedelta64(0, "us")),
-        (EventType.CLICK, responses.clicked, click_delay),
-        (EventType.LIKE, responses.liked, click_delay + dwell_us),
-        (EventType.SHARE, responses.shared, click_delay + dwell_us + np.timedelta64(1, "s")),
-        (EventType.HIDE, responses.hidden, hide_delay),
-        (EventType.REPORT, responses.reported, hide_delay + np.timedelta64(1, "s")),
-    ]
-    picks, types, offsets = [], [], []
-    for kind, mask, delay in kinds:
-        idx = np.flatnonzero(mask)
-        picks.append(idx)
-        types.append(np.full(len(idx), kind.value, dtype=object))
-        offsets.append(np.broadcast_to(delay, (m,))[idx])
-    pick = np.concatenate(picks)
-    kind = np.concatenate(types)
-    ts = impressions["ts"][pick] + np.concatenate(offsets)
-    order = np.lexsort((np.arange(len(pick)), ts))
-    pick, kind, ts = pick[order], kind[order], ts[order]
-    is_click = kind == EventType.CLICK.value
-    columns = {name: values[pick] for name, values in impressions.items() if name != "ts"}
-    serial = pa.array(np.arange(len(pick))).cast(pa.string())
-    ids = pc.binary_join_element_wise(f"e{day:%Y%m%d}-", serial, "")
-    table = pa.table(
+    if before is None:
+        events = event_rows(impressions, responses, day, rng)
+        return DayOfTraffic(events, catalog(world), truth_table, user_table(world, seed))
+    laws = config.retention
+    values = retention.session_values(retention.outcomes(responses, labels), row, n, laws)
+    answers = survey(values, laws, stream(seed, "survey", day))
+    # The survey is about the session; its row names the slate's first item (an impression of
+    # the same request), so labels and features fold it in without a phantom impression.
+    scores = np.where(exposure.position == 0, answers.score[row], 0)
+    events = event_rows(impressions, responses, day, rng, scores)
+    after = retention.next_state(before, users, values, laws)
+    sessions = pa.table(
         {
-            "event_id": ids,
-            "ts": pa.array(ts, type=schema.UTC_TS),
-            "user_id": columns["user_id"],
-            "item_id": columns["item_id"],
-            "event_type": kind,
-            "dwell_seconds": pa.array(
-                np.where(is_click, dwell[pick], np.nan).astype(np.float32), mask=~is_click
-            ),
-            "position": columns["position"],
-            "request_id": columns["request_id"],
-            "policy": columns["policy"],
-            "model_version": columns["model_version"],
-            "propensity": columns["propensity"],
-            "device": columns["device"],
-            "hour": columns["hour"],
+            "request_id": request_ids,
+            "user_id": requests.user_ids,
+            "value": values,
+            "expected_score": answers.expected,
+            "surveyed": answers.answered,
         }
     )
-    return schema.conform(table, schema.EVENTS, f"simulated events {day}")
+    state_after = retention.state_table(after, world.users.ids, laws)
+    return DayOfTraffic(
+        events, catalog(world), truth_table, user_table(world, seed), state_after, sessions
+    )
 
 
 def catalog(world: World) -> pa.Table:

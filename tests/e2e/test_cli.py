@@ -31,6 +31,16 @@ def test_simulate_is_byte_identical_for_the_same_seed(tmp_path: Path) -> None:
     assert (other / rel).read_bytes() != (runs[0] / rel).read_bytes()
 
 
+def test_with_retention_on_days_run_in_order(tmp_path: Path) -> None:
+    lasting = {"ENGAGEFLOW_SIMULATION__RETENTION__ENABLED": "true"}
+    done = _cli(tmp_path, "simulate", "--days", "1", "--start", "2026-01-02", extra=lasting)
+    assert done.returncode == 2
+    assert "simulate the days in order from 2026-01-01" in " ".join(done.stdout.split())
+    done = _cli(tmp_path, "simulate", "--days", "2", extra=lasting)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "truth" / "retention").rglob("*.parquet"))) == 2
+
+
 def test_ingest_and_summary_without_airflow(tmp_path: Path) -> None:
     assert _cli(tmp_path, "simulate", "--days", "2").returncode == 0
     done = _cli(tmp_path, "ingest", "--day", "2026-01-01", "--through", "2026-01-02")

@@ -34,6 +34,7 @@ def simulate(
     """Simulate days of the engagement loop into the landing zone (events, catalog, truth)."""
     from engageflow.app.simulate import simulate as run
     from engageflow.app.simulate import slate_policy
+    from engageflow.errors import DataError
 
     overrides: dict = {}
     if seed is not None:
@@ -49,11 +50,15 @@ def simulate(
         console.print(f"[red]cannot simulate:[/red] {err}")
         raise typer.Exit(1) from err
     first = parse_day(start, "--start") if start else None
-    with progress() as bar:
-        task = bar.add_task("simulating", total=days)
-        for done in run(settings, days, chosen, first):
-            bar.advance(task)
-            console.print(f"{done.day}: {done.rows:,} events -> {done.events.parent}")
+    try:
+        with progress() as bar:
+            task = bar.add_task("simulating", total=days)
+            for done in run(settings, days, chosen, first):
+                bar.advance(task)
+                console.print(f"{done.day}: {done.rows:,} events -> {done.events.parent}")
+    except DataError as err:  # e.g. retention on and the day before not simulated yet
+        console.print(f"[red]simulation stopped:[/red] {err}")
+        raise typer.Exit(2) from err
 
 
 @app.command("import-events")
