@@ -155,7 +155,7 @@ def main() -> None:
     print(row, dict(statuses), f"server exit code {code}", flush=True)
     stack = (
         ", the idle local stack (Airflow's api-server, scheduler, dag-processor and triggerer, "
-        "MLflow, the Evidently UI)"
+        "MLflow, the Evidently UI, the event collector)"
         if args.stack
         else ""
     )

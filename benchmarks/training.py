@@ -4,9 +4,12 @@ Speed: the pipeline's train step (`training.pipeline.fit_model`: read the Parque
 check them, build the DMatrix, early-stopped xgboost.train, refit on train + validation, save)
 on ~1M train rows, against a raw `xgboost.train` with the same parameters on the same, prebuilt
 matrix; and against that plus a raw refit of the same trees, the same boosting work.
-Quality on the test day: AUC against the oracle's (true p_good), NDCG@10 against popularity.
+Quality on the test day: AUC against the oracle's (true p_good), NDCG@10 against popularity, and
+the AUC of the early-stopped booster without the refit: what the refit's extra work buys. With
+`--drift`, two topics' appeal shifts (+1.5 and -1.5 logits) from the validation day on, the case
+the refit is for (results in docs/benchmarks/training_drift.md).
 
-python -m benchmarks.training [--requests 25000] [--train-days 4]
+python -m benchmarks.training [--requests 25000] [--train-days 4] [--drift]
 """
 
 from __future__ import annotations
@@ -22,16 +25,22 @@ import xgboost as xgb
 
 from benchmarks.report import load_average, write_results
 from engageflow.app.simulate import simulate
+from engageflow.scoring import predict
 from engageflow.settings import Settings
 from engageflow.simulator import POLICIES
 from feature_repo.backfill import backfill
 from training import pipeline
+from training.boosting import cut_at_best
+from training.columns import LABEL
+from training.metrics import auc
 from training.train import base_params, eval_metric, matrix
 
 
-def _raw_train(settings: Settings, dataset: dict) -> tuple[float, float, xgb.DMatrix, dict]:
+def _raw_train(
+    settings: Settings, dataset: dict
+) -> tuple[float, float, xgb.DMatrix, dict, xgb.Booster]:
     """(seconds to build the matrices, seconds of xgboost.train, the validation matrix, the
-    parameters) with the step's parameters."""
+    parameters, the early-stopped booster) with the step's parameters."""
     config = settings.training
     train = pd.read_parquet(dataset["paths"]["train"])
     valid = pd.read_parquet(dataset["paths"]["validation"])
@@ -42,7 +51,7 @@ def _raw_train(settings: Settings, dataset: dict) -> tuple[float, float, xgb.DMa
     params, _ = base_params(config, pipeline.seed_of(settings), float(train["good"].mean()))
     assert params["eval_metric"] == eval_metric(config)
     start = time.perf_counter()
-    xgb.train(
+    booster = xgb.train(
         params,
         dtrain,
         num_boost_round=config.num_boost_round,
@@ -50,7 +59,7 @@ def _raw_train(settings: Settings, dataset: dict) -> tuple[float, float, xgb.DMa
         early_stopping_rounds=config.early_stopping_rounds,
         verbose_eval=False,
     )
-    return built, time.perf_counter() - start, dvalid, params
+    return built, time.perf_counter() - start, dvalid, params, cut_at_best(booster)[0]
 
 
 def _raw_refit(
@@ -75,13 +84,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=25_000, help="requests per day")
     parser.add_argument("--train-days", type=int, default=4)
+    parser.add_argument("--drift", action="store_true", help="shift two topics on validation")
     args = parser.parse_args()
     started = load_average()
     with tempfile.TemporaryDirectory() as tmp:
+        simulation: dict = {"requests_per_day": args.requests}
+        if args.drift:
+            on = Settings().simulation.start + timedelta(days=args.train_days)
+            simulation["drifts"] = [
+                {"day": on, "topic": 0, "shift": 1.5},
+                {"day": on, "topic": 1, "shift": -1.5},
+            ]
         settings = Settings(
-            data_dir=tmp,
-            simulation={"requests_per_day": args.requests},
-            training={"train_days": args.train_days},
+            data_dir=tmp, simulation=simulation, training={"train_days": args.train_days}
         )
         days = args.train_days + 2
         backfill(settings, [done.day for done in simulate(settings, days, POLICIES["random"])])
@@ -91,9 +106,13 @@ def main() -> None:
         start = time.perf_counter()
         model = pipeline.fit_model(settings, dataset)
         step = time.perf_counter() - start
-        built, raw, dvalid, params = _raw_train(settings, dataset)
+        built, raw, dvalid, params, kept = _raw_train(settings, dataset)
         refit_built, refit = _raw_refit(settings, dataset, params, model, dvalid)
         evaluation = pipeline.evaluate_model(settings, dataset, model)
+        test = pd.read_parquet(dataset["paths"]["test"])
+        y = test[LABEL].to_numpy(dtype=float)
+        saved = xgb.Booster(model_file=model["model_path"])
+        with_refit, without = auc(y, predict(saved, test)), auc(y, predict(kept, test))
     mine, base = evaluation["metrics"], evaluation["baselines"]
     table = [
         ["train rows", f"{rows:,}", ""],
@@ -118,6 +137,11 @@ def main() -> None:
         ],
         ["AUC model / oracle", f"{mine['auc']:.4f} / {base['oracle']['auc']:.4f}", "test day"],
         [
+            "AUC with the refit / without",
+            f"{with_refit:.4f} / {without:.4f}",
+            "test day; without: the early-stopped booster (what the refit buys)",
+        ],
+        [
             "NDCG@10 model / popularity",
             f"{mine['ndcg_at_10']:.4f} / {base['popularity']['ndcg_at_10']:.4f}",
             "test day",
@@ -129,10 +153,13 @@ def main() -> None:
             "re-ranked shown slates",
         ],
     ]
+    drift = " --drift" if args.drift else ""
     path = write_results(
-        "training",
-        "Training: pipeline overhead and model quality on the simulator",
-        f"python -m benchmarks.training --requests {args.requests} --train-days {args.train_days}",
+        "training_drift" if args.drift else "training",
+        "Training: pipeline overhead and model quality on the simulator"
+        + (", two topics drifting from the validation day" if args.drift else ""),
+        f"python -m benchmarks.training --requests {args.requests} "
+        f"--train-days {args.train_days}{drift}",
         ["what", "value", "note"],
         table,
         notes="Features: the `ranker_v1` FeatureService, point-in-time joined through Feast's "

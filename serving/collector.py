@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from engageflow.registry import package_version
+from serving.auth import ApiKeyMiddleware
 from serving.collect import BadBatch, Problem, check_batch, pseudonymized
 from serving.compat import described_service
 
@@ -88,3 +89,8 @@ _WARM_UP = {
     "item_id": "warm-up",
     "event_type": "impression",
 }
+
+
+# The platform's API key (serving.api_key): event producers carry the same bearer token as
+# /rank's clients, so one secret guards both doors.
+Collector.add_asgi_middleware(ApiKeyMiddleware)

@@ -105,13 +105,12 @@ class ServiceProcess:
     ):
         """The ranker, or with `collector` the event collector, as `settings` configure it."""
         self.settings, self.log_path = settings, log_path
+        self.headers = bearer_header(api_key(settings.serving))  # what a client must send
         if collector:
             config = settings.collector
-            self.headers: dict[str, str] = {}
             self._command, self._env = collector_command(settings), collector_env(settings, env)
         else:
             config = settings.serving
-            self.headers = bearer_header(api_key(settings.serving))  # what a client must send
             self._command, self._env = serve_command(settings), serve_env(settings, env)
         self.url = f"http://{config.host}:{config.port}"
         self.process: subprocess.Popen | None = None

@@ -29,12 +29,13 @@ pytestmark = pytest.mark.integration
 REDIS_DB = 15  # this file's own database; only its own stream keys are touched
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 KEY = "collector-test-key"
+API_KEY = "collector-test-api-key"
 MAX_BATCH = 50
 
 
-def _settings(data_dir, **collector) -> Settings:
+def _settings(data_dir, serving: dict | None = None, **collector) -> Settings:
     config = {"port": free_port(), "max_batch_events": MAX_BATCH, **collector}
-    return Settings(data_dir=data_dir, pseudonym_key=KEY, collector=config)
+    return Settings(data_dir=data_dir, pseudonym_key=KEY, collector=config, serving=serving or {})
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,13 @@ def collectors(tmp_path_factory: pytest.TempPathFactory, stream: str) -> Iterato
             _settings(base / "landing"), base / "landing.log", collector=True
         ),
         "redis": ServiceProcess(
-            _settings(base / "streamed", log="redis", redis_url=REDIS_URL, stream=stream),
+            _settings(
+                base / "streamed",
+                {"api_key": API_KEY},  # the platform's API key guards /events as it does /rank
+                log="redis",
+                redis_url=REDIS_URL,
+                stream=stream,
+            ),
             base / "redis.log",
             collector=True,
         ),
@@ -97,7 +104,7 @@ def _recent() -> pd.Timestamp:
 
 
 def post(server: ServiceProcess, body: object) -> httpx.Response:
-    return httpx.post(f"{server.url}/events", json=body, timeout=30)
+    return httpx.post(f"{server.url}/events", json=body, headers=server.headers, timeout=30)
 
 
 def test_a_good_batch_lands_pseudonymized_and_passes_the_gate(collectors: dict) -> None:
@@ -179,6 +186,9 @@ def test_the_redis_log_takes_batches_through_a_consumer_group(
     assert post(server, {"events": [*events(2, at, "bad"), {"event_id": "x"}]}).status_code == 400
     client = redis.Redis.from_url(REDIS_URL)
     assert client.xlen(stream) == 1  # the refused batch added nothing
+    anonymous = httpx.post(f"{server.url}/events", json={"events": events(2, at, "x")}, timeout=30)
+    assert anonymous.status_code == 401 and "API key" in anonymous.json()["error"]
+    assert client.xlen(stream) == 1  # nor did the one without the API key
     reader = RedisReader(client, stream, "landing", "drainer-1")
     read = reader.read(count=10)
     assert [e.id for e in read] == [entry_id]
