@@ -1,5 +1,6 @@
 """No raw user id and no pseudonym key in any store: real logs with planted, recognisable user
-ids go through `engageflow import-events` (their attributes through `import-users`), ingest,
+ids go through `engageflow import-events` (their attributes through `import-users`, live events
+through the collector's `POST /events`), ingest,
 features (offline and SQLite online), training and the MLflow registry, a served /rank
 prediction log and monitoring (Evidently workspace and HTML); then every file of the data dir
 and every captured log is scanned."""
@@ -197,6 +198,7 @@ def test_no_store_holds_a_raw_user_id_or_the_key(
             assert reply.status_code == 200, reply.text
     finally:
         served.stop(signal.SIGTERM)  # a clean stop flushes the prediction log
+    live = _collected(settings, raw_users[:5], items)
     monitor_day(settings, days[-1])
 
     stores = {
@@ -214,6 +216,8 @@ def test_no_store_holds_a_raw_user_id_or_the_key(
     # The scan sees through every format: the pseudonyms are found where they belong.
     for name in ("lake events", "features", "online store", "prediction log"):
         assert found(corpus, users[0], stores[name]), f"scanner missed {users[0]} in {name}"
+    collected = settings.root / "landing" / "events"
+    assert found(corpus, pseudonym(raw_users[0], KEY.encode()), collected), live
     # The user table's attributes joined the events by the same pseudonyms.
     attributes = lake.read_partition(settings.root, "features", "user_attributes", days[-1])
     assert set(users) <= set(attributes.column("user_id").to_pylist())
@@ -223,6 +227,29 @@ def test_no_store_holds_a_raw_user_id_or_the_key(
         assert found(corpus, raw.removesuffix(MARK)) == [], raw
     assert found(corpus, KEY) == []
     assert not settings.key_file.exists()  # the key came from the environment: no copy kept
-    logs = imported.stdout + imported.stderr + imported_users.stdout + imported_users.stderr
+    logs = imported.stdout + imported.stderr + imported_users.stdout + imported_users.stderr + live
     logs += "".join(capfd.readouterr()) + caplog.text
     assert KEY not in logs and MARK not in logs
+
+
+def _collected(settings: Settings, raw_users: list[str], items: list[str]) -> str:
+    """Post live events with the raw ids to a real collector; its reply (for the log scan)."""
+    collector = ServiceProcess(
+        settings.model_copy(
+            update={"collector": settings.collector.model_copy(update={"port": free_port()})}
+        ),
+        settings.root / "logs" / "collector.log",
+        collector=True,
+    )
+    now = pd.Timestamp.now(tz="UTC").isoformat()
+    batch = [
+        dict(event_id=f"live-{n}", ts=now, user_id=raw, item_id=item, event_type="impression")
+        for n, (raw, item) in enumerate(zip(raw_users, items, strict=False))
+    ]
+    try:
+        url = collector.start().wait_ready(timeout=180).url
+        reply = httpx.post(f"{url}/events", json={"events": batch}, timeout=60)
+        assert reply.status_code == 200, reply.text
+    finally:
+        collector.stop()
+    return reply.text
