@@ -19,6 +19,7 @@ from stack_world import ingest_one_day_over_rest, listening, plain_url, ports, p
 from engageflow.app.stack import down, up
 from engageflow.app.stack.celery_worker import WORKER, node_name
 from engageflow.app.stack.record import load
+from engageflow.app.stack.services import services
 from engageflow.settings import Settings, child_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -80,7 +81,8 @@ def test_a_dag_run_goes_through_a_real_celery_worker(celery_stack: Settings) -> 
     began = time.monotonic()
     rows = {row.name: row for row in up(settings, timeout=400)}  # raises unless all healthy
     up_seconds = time.monotonic() - began
-    assert len(rows) == 8 and all(row.running for row in rows.values()), rows
+    assert set(rows) == {s.name for s in services(settings)}, rows  # the worker among them
+    assert WORKER in rows and all(row.running for row in rows.values()), rows
     assert rows[WORKER].healthy and rows[WORKER].url == f"celery node {node}"
     worker = load(settings)[WORKER]
     assert worker.pgid == worker.pid and "worker" in worker.argv
