@@ -16,6 +16,7 @@ import yaml
 
 from engageflow.settings import (
     AirflowConfig,
+    CollectorConfig,
     MlflowConfig,
     MonitoringConfig,
     ServingConfig,
@@ -33,6 +34,8 @@ ENGAGEFLOW_SERVICES = {
     "airflow-celery-worker",
     "mlflow",
     "ranker",
+    "collector",
+    "event-drainer",
     "evidently-ui",
 }
 
@@ -94,6 +97,7 @@ def test_every_engageflow_variable_is_a_setting_of_the_production_profile(
         assert settings.profile == "production", name
         assert settings.feast.online_store == "redis", name
         assert settings.feast.registry_uri.startswith("postgresql"), name
+        assert settings.collector.log == "redis", name  # the drainer reads what it appends
 
 
 def test_the_celery_profile_adds_a_worker_and_switches_every_airflow_service(
@@ -134,6 +138,7 @@ def test_ports_agree_with_the_settings_and_bind_to_loopback(services: dict) -> N
         "airflow-apiserver": AirflowConfig().port,
         "mlflow": MlflowConfig().port,
         "ranker": ServingConfig().port,
+        "collector": CollectorConfig().port,
         "evidently-ui": MonitoringConfig().ui_port,
     }
     for name, port in expected.items():
@@ -141,6 +146,8 @@ def test_ports_agree_with_the_settings_and_bind_to_loopback(services: dict) -> N
         assert published == f"127.0.0.1:{port}:{port}", name
     ranker = services["ranker"]["environment"]
     assert int(ranker["ENGAGEFLOW_SERVING__PORT"]) == expected["ranker"]
+    collector = services["collector"]["environment"]
+    assert int(collector["ENGAGEFLOW_COLLECTOR__PORT"]) == expected["collector"]
     evidently = services["evidently-ui"]["environment"]
     assert int(evidently["ENGAGEFLOW_MONITORING__UI_PORT"]) == expected["evidently-ui"]
 
