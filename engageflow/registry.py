@@ -6,6 +6,7 @@ URL (or an MLflow server) in settings.mlflow.tracking_uri runs the same code in 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
@@ -80,7 +81,27 @@ def connect(settings: Settings) -> MlflowClient:
         check_server(uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    return mlflow.MlflowClient(uri, uri)
+    database = _sqlite_file(uri)
+    if database is None:
+        return mlflow.MlflowClient(uri, uri)
+    # Opening a SQLite store creates or migrates its tables on first use: processes starting
+    # together, such as the ranker's workers on a fresh data dir, would run MLflow's
+    # migrations at once and all but one fail (`table runs already exists`). One at a time.
+    with Path(f"{database}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        client = mlflow.MlflowClient(uri, uri)  # opens the tracking store
+        client.search_registered_models(max_results=1)  # and the registry's, in the same file
+    return client
+
+
+def _sqlite_file(uri: str) -> str | None:
+    """The database file of a SQLite URI; None for any other store (or an in-memory one)."""
+    if not uri.startswith("sqlite:"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    return database if database and database != ":memory:" else None
 
 
 def experiment_id(client: MlflowClient, settings: Settings, name: str) -> str:
